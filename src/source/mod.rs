@@ -1,0 +1,97 @@
+//! Sources: a tree of files to render from. Two implementations share one trait:
+//! a git revision read straight from objects ([`GitSource`]) and the working
+//! tree on disk ([`FsSource`]). Paths are repository-relative, `/`-separated and
+//! normalised (no `.`, `..`, or leading `/`); the root is `""`. Nothing outside
+//! the repository root is ever read, and `.git/` is never readable.
+
+use crate::error::{Error, Result};
+use std::sync::Arc;
+
+mod fs;
+mod git;
+
+pub use fs::FsSource;
+pub use git::GitSource;
+
+/// What a path names (after following symlinks inside the tree).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EntryKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A git submodule (not renderable).
+    Submodule,
+}
+
+/// A tree of files at one revision (or the working tree).
+pub trait Source: Send + Sync {
+    /// Read a file. Symlinks are followed inside the tree; a link leaving the
+    /// root, a missing file, a directory, a submodule, or a path in `.git/` is an error
+    /// naming the path.
+    fn read(&self, path: &str) -> Result<Arc<[u8]>>;
+    /// What `path` is, or `None` when it does not exist.
+    fn entry(&self, path: &str) -> Result<Option<EntryKind>>;
+    /// The entries of a directory: names (not paths) with their kinds, sorted by name.
+    fn list(&self, dir: &str) -> Result<Vec<(String, EntryKind)>>;
+    /// A short description for messages: `working tree` or `revision <sha>`.
+    fn describe(&self) -> String;
+}
+
+/// Join a relative path onto a repository-relative directory and normalise it.
+/// Absolute paths and paths leaving the repository root are errors.
+pub fn join(dir: &str, rel: &str) -> Result<String> {
+    if rel.starts_with('/') || rel.starts_with('\\') || (rel.len() > 1 && rel.as_bytes()[1] == b':') {
+        return Err(Error::msg(format!("absolute path '{rel}' is not allowed: paths must be relative to the kustomization")));
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    for p in rel.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(Error::msg(format!(
+                        "path '{rel}' (from '{}') leaves the repository root",
+                        if dir.is_empty() { "." } else { dir }
+                    )));
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    if joined == ".git" || joined.starts_with(".git/") {
+        return Err(Error::msg(format!("path '{joined}' is inside .git/, which is never read")));
+    }
+    Ok(joined)
+}
+
+/// The parent directory of a repository-relative path (`""` for top-level entries).
+pub fn parent(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(i) => &path[..i],
+        None => "",
+    }
+}
+
+/// The last component of a path.
+pub fn file_name(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(i) => &path[i + 1..],
+        None => path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_normalises_and_confines() {
+        assert_eq!(join("a/b", "../c/./d.yaml").unwrap(), "a/c/d.yaml");
+        assert_eq!(join("", "x").unwrap(), "x");
+        assert!(join("a", "../../x").is_err());
+        assert!(join("a", "/etc/passwd").is_err());
+        assert!(join("", ".git/config").is_err());
+    }
+}

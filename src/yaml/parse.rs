@@ -1,0 +1,545 @@
+//! Event-driven tree builder with positions, budgets and kustomize's scalar typing.
+
+use super::node::{Node, Pos, Value};
+use crate::error::{Error, Result};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How plain scalars are typed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schema {
+    /// YAML 1.1 as go-yaml v2 reads it (kustomization files): `yes`/`no`/`on`/`off`/`y`/`n` are booleans.
+    Yaml11,
+    /// yaml.v3 as kustomize reads resources: 1.2 core booleans, 1.1 octal `0777`, timestamps.
+    Resource,
+}
+
+/// What a repeated mapping key does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DupKeys {
+    /// The last one wins (kustomization files).
+    LastWins,
+    /// An error naming the key and line (resources: kustomize fails at output).
+    Error,
+}
+
+/// Resource limits for one file. Exceeding any is an error naming the file and the limit.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest file, in bytes.
+    pub max_file_bytes: usize,
+    /// Most nodes that alias expansion may add in one file.
+    pub max_alias_nodes: usize,
+    /// Deepest nesting of collections.
+    pub max_depth: usize,
+    /// Most documents in one file.
+    pub max_documents: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_file_bytes: 16 << 20, max_alias_nodes: 200_000, max_depth: 128, max_documents: 10_000 }
+    }
+}
+
+/// Options for [`parse_stream`].
+#[derive(Clone, Copy, Debug)]
+pub struct ParseOptions {
+    /// Scalar typing.
+    pub schema: Schema,
+    /// Repeated keys.
+    pub dup_keys: DupKeys,
+    /// Limits.
+    pub limits: Limits,
+}
+
+impl ParseOptions {
+    /// Options for resource files.
+    pub fn resource() -> ParseOptions {
+        ParseOptions { schema: Schema::Resource, dup_keys: DupKeys::Error, limits: Limits::default() }
+    }
+    /// Options for kustomization files.
+    pub fn kustomization() -> ParseOptions {
+        ParseOptions { schema: Schema::Yaml11, dup_keys: DupKeys::LastWins, limits: Limits::default() }
+    }
+}
+
+/// Decode file bytes to text: UTF-8 (BOM stripped) or UTF-16 with a BOM.
+/// Invalid UTF-8 is an error naming the file and the line.
+pub fn decode(bytes: &[u8], file: &str) -> Result<String> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return decode(rest, file);
+    }
+    let utf16 = |le: bool, rest: &[u8]| -> Result<String> {
+        if rest.len() % 2 != 0 {
+            return Err(Error::in_file(file, "invalid UTF-16: odd number of bytes"));
+        }
+        let units: Vec<u16> = rest
+            .chunks(2)
+            .map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+            .collect();
+        String::from_utf16(&units).map_err(|_| Error::in_file(file, "invalid UTF-16 text"))
+    };
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return utf16(true, rest);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return utf16(false, rest);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let line = bytes[..at].iter().filter(|b| **b == b'\n').count() as u32 + 1;
+            Err(Error::at(
+                &Pos { file: Some(file.into()), line, col: 0 },
+                format!("invalid UTF-8 (byte offset {at}); YAML files must be UTF-8 or UTF-16 with a BOM"),
+            ))
+        }
+    }
+}
+
+/// Parse a multi-document stream. Empty documents come back as null nodes.
+pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<Node>> {
+    let file: Arc<str> = Arc::from(file);
+    if text.len() > opts.limits.max_file_bytes {
+        return Err(Error::at(
+            &Pos::new(&file, 0, 0),
+            format!("file is {} bytes, over the limit of {} bytes", text.len(), opts.limits.max_file_bytes),
+        ));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut b = Builder {
+        file: file.clone(),
+        opts: *opts,
+        anchors: HashMap::new(),
+        stack: Vec::new(),
+        docs: Vec::new(),
+        alias_nodes: 0,
+    };
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        match parser.next_event() {
+            None => break,
+            Some(Err(e)) => {
+                let m = e.marker();
+                return Err(Error::at(
+                    &Pos::new(&file, m.line() as u32, m.col() as u32 + 1),
+                    format!("malformed YAML: {}", e.info()),
+                ));
+            }
+            Some(Ok((ev, span))) => {
+                if b.event(ev, span)? {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(b.docs)
+}
+
+enum Frame {
+    Seq { node: Node, anchor: usize },
+    Map { node: Node, anchor: usize, key: Option<(String, Pos)>, merges: Vec<Node>, explicit: Vec<String> },
+}
+
+struct Builder {
+    file: Arc<str>,
+    opts: ParseOptions,
+    anchors: HashMap<usize, (Node, usize)>,
+    stack: Vec<Frame>,
+    docs: Vec<Node>,
+    alias_nodes: usize,
+}
+
+fn count_nodes(n: &Node) -> usize {
+    1 + match &n.value {
+        Value::Seq(s) => s.iter().map(count_nodes).sum(),
+        Value::Map(m) => m.values().map(count_nodes).sum(),
+        _ => 0,
+    }
+}
+
+impl Builder {
+    fn pos(&self, span: &Span) -> Pos {
+        Pos::new(&self.file, span.start.line() as u32, span.start.col() as u32 + 1)
+    }
+
+    /// Returns true at stream end.
+    fn event(&mut self, ev: Event, span: Span) -> Result<bool> {
+        match ev {
+            Event::StreamEnd => return Ok(true),
+            Event::StreamStart | Event::Nothing | Event::DocumentEnd => {}
+            Event::DocumentStart(_) => {
+                self.anchors.clear();
+                if self.docs.len() >= self.opts.limits.max_documents {
+                    return Err(Error::at(
+                        &self.pos(&span),
+                        format!("more than {} YAML documents in one file", self.opts.limits.max_documents),
+                    ));
+                }
+                self.docs.push(Node::new(Value::Null, self.pos(&span)));
+            }
+            Event::Alias(id) => {
+                let pos = self.pos(&span);
+                let (node, size) = match self.anchors.get(&id) {
+                    Some(x) => x.clone(),
+                    None => return Err(Error::at(&pos, "alias of an unknown anchor")),
+                };
+                self.alias_nodes += size;
+                if self.alias_nodes > self.opts.limits.max_alias_nodes {
+                    return Err(Error::at(
+                        &pos,
+                        format!(
+                            "alias expansion exceeds the budget of {} nodes (a YAML alias bomb?)",
+                            self.opts.limits.max_alias_nodes
+                        ),
+                    ));
+                }
+                self.push_value(node, 0, true)?;
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let pos = self.pos(&span);
+                let value = self.resolve(&text, style, tag.as_deref(), &pos)?;
+                self.push_value(Node::new(value, pos), anchor, false)?;
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.check_depth(&span)?;
+                self.stack.push(Frame::Seq { node: Node::seq(self.pos(&span)), anchor });
+            }
+            Event::MappingStart(anchor, _) => {
+                self.check_depth(&span)?;
+                self.stack.push(Frame::Map {
+                    node: Node::map(self.pos(&span)),
+                    anchor,
+                    key: None,
+                    merges: Vec::new(),
+                    explicit: Vec::new(),
+                });
+            }
+            Event::SequenceEnd => {
+                if let Some(Frame::Seq { node, anchor }) = self.stack.pop() {
+                    self.push_value(node, anchor, false)?;
+                }
+            }
+            Event::MappingEnd => {
+                if let Some(Frame::Map { mut node, anchor, merges, explicit, .. }) = self.stack.pop() {
+                    self.apply_merges(&mut node, merges, &explicit)?;
+                    self.push_value(node, anchor, false)?;
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    fn check_depth(&self, span: &Span) -> Result<()> {
+        if self.stack.len() >= self.opts.limits.max_depth {
+            return Err(Error::at(
+                &self.pos(span),
+                format!("YAML nesting deeper than {} levels", self.opts.limits.max_depth),
+            ));
+        }
+        Ok(())
+    }
+
+    fn apply_merges(&mut self, node: &mut Node, merges: Vec<Node>, explicit: &[String]) -> Result<()> {
+        if merges.is_empty() {
+            return Ok(());
+        }
+        let m = node.as_map_mut().expect("map frame");
+        for src in merges {
+            let sources: Vec<Node> = match src.value {
+                Value::Map(_) => vec![src],
+                Value::Seq(items) => items,
+                _ => return Err(Error::at(&src.pos, "merge key '<<' needs a mapping or a list of mappings")),
+            };
+            for s in sources {
+                let pos = s.pos.clone();
+                let Value::Map(sm) = s.value else {
+                    return Err(Error::at(&pos, "merge key '<<' needs a mapping or a list of mappings"));
+                };
+                for (k, v) in sm {
+                    if !explicit.contains(&k) && !m.contains_key(&k) {
+                        m.insert(k, v);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn push_value(&mut self, node: Node, anchor: usize, _from_alias: bool) -> Result<()> {
+        if anchor != 0 {
+            let size = count_nodes(&node);
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        match self.stack.last_mut() {
+            None => {
+                if let Some(doc) = self.docs.last_mut() {
+                    *doc = node;
+                } else {
+                    self.docs.push(node);
+                }
+            }
+            Some(Frame::Seq { node: seq, .. }) => {
+                seq.as_seq_mut().expect("seq frame").push(node);
+            }
+            Some(Frame::Map { node: map, key, merges, explicit, .. }) => match key.take() {
+                None => {
+                    let k = match &node.value {
+                        Value::Str(s) => s.clone(),
+                        Value::Null => "null".to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Int(i) => i.to_string(),
+                        Value::Float(f) => super::format_float(*f),
+                        _ => return Err(Error::at(&node.pos, "mapping keys must be scalars")),
+                    };
+                    *key = Some((k, node.pos));
+                }
+                Some((k, kpos)) => {
+                    if k == "<<" {
+                        merges.push(node);
+                        return Ok(());
+                    }
+                    let m = map.as_map_mut().expect("map frame");
+                    if m.contains_key(&k) && self.opts.dup_keys == DupKeys::Error {
+                        return Err(Error::at(&kpos, format!("mapping key \"{k}\" already defined")));
+                    }
+                    explicit.push(k.clone());
+                    m.insert(k, node);
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn resolve(&self, text: &str, style: ScalarStyle, tag: Option<&Tag>, pos: &Pos) -> Result<Value> {
+        if let Some(t) = tag {
+            let core = t.handle == "!!" || t.handle == "tag:yaml.org,2002:";
+            if core {
+                return match t.suffix.as_str() {
+                    "str" | "binary" | "timestamp" => Ok(Value::Str(text.to_string())),
+                    "null" => Ok(Value::Null),
+                    "bool" | "int" | "float" => Ok(resolve_plain(text, self.opts.schema)),
+                    other => Err(Error::at(pos, format!("unknown tag !!{other}"))),
+                };
+            }
+            if t.handle == "!" && t.suffix.is_empty() {
+                return Ok(Value::Str(text.to_string()));
+            }
+        }
+        if style != ScalarStyle::Plain {
+            return Ok(Value::Str(text.to_string()));
+        }
+        Ok(resolve_plain(text, self.opts.schema))
+    }
+}
+
+/// Type a plain scalar.
+pub(crate) fn resolve_plain(text: &str, schema: Schema) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if schema == Schema::Yaml11 {
+        match text {
+            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => return Value::Bool(true),
+            "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => return Value::Bool(false),
+            _ => {}
+        }
+    }
+    if let Some(v) = parse_int(text) {
+        return v;
+    }
+    if let Some(f) = parse_float(text) {
+        return Value::Float(f);
+    }
+    if schema == Schema::Resource {
+        if let Some(ts) = parse_timestamp(text) {
+            return Value::Str(ts);
+        }
+    }
+    Value::Str(text.to_string())
+}
+
+fn parse_int(text: &str) -> Option<Value> {
+    let (neg, body) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let (radix, digits) = if let Some(d) = body.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = body.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = body.strip_prefix("0b") {
+        (2, d)
+    } else if body.len() > 1 && body.starts_with('0') && body.bytes().all(|c| c.is_ascii_digit() || c == b'_') {
+        (8, &body[1..])
+    } else {
+        (10, body)
+    };
+    if digits.is_empty() || digits.starts_with('_') {
+        return None;
+    }
+    let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    if clean.is_empty() || !clean.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    match i128::from_str_radix(&clean, radix) {
+        Ok(v) => {
+            let v = if neg { -v } else { v };
+            match i64::try_from(v) {
+                Ok(i) => Some(Value::Int(i)),
+                Err(_) => Some(Value::Float(v as f64)),
+            }
+        }
+        Err(_) => None,
+    }
+}
+
+fn parse_float(text: &str) -> Option<f64> {
+    match text {
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Some(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Some(f64::NAN),
+        _ => {}
+    }
+    let b = text.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let start = i;
+    let mut digits = 0;
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+        i += 1;
+        digits += 1;
+    }
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+            i += 1;
+            digits += 1;
+        }
+    }
+    if digits == 0 || i == start {
+        return None;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        let es = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == es {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    text.replace('_', "").parse::<f64>().ok()
+}
+
+/// yaml.v3 decodes plain timestamps to time.Time; JSON prints them RFC 3339.
+fn parse_timestamp(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    {
+        return Some(format!("{text}T00:00:00Z"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Vec<Node> {
+        parse_stream(s, "f.yaml", &ParseOptions::resource()).unwrap()
+    }
+
+    #[test]
+    fn positions_and_types() {
+        let d = p("a: 1\nb:\n  c: yes\n  d: '1'\n  e: 0777\n  f: 2001-12-14\n");
+        assert_eq!(d.len(), 1);
+        let n = &d[0];
+        assert_eq!(n.get("a").unwrap().value, Value::Int(1));
+        assert_eq!(n.get_path(&["b", "c"]).unwrap().as_str(), Some("yes"));
+        assert_eq!(n.get_path(&["b", "d"]).unwrap().as_str(), Some("1"));
+        assert_eq!(n.get_path(&["b", "e"]).unwrap().value, Value::Int(511));
+        assert_eq!(n.get_path(&["b", "f"]).unwrap().as_str(), Some("2001-12-14T00:00:00Z"));
+        assert_eq!(n.get_path(&["b", "c"]).unwrap().pos.line, 3);
+        assert_eq!(n.get_path(&["b", "c"]).unwrap().pos.col, 6);
+    }
+
+    #[test]
+    fn yaml11_booleans_in_kustomizations() {
+        let d = parse_stream("namespace: y\n", "k.yaml", &ParseOptions::kustomization()).unwrap();
+        assert_eq!(d[0].get("namespace").unwrap().value, Value::Bool(true));
+    }
+
+    #[test]
+    fn merge_keys() {
+        let d = p("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\n");
+        let m = d[0].get("m").unwrap();
+        assert_eq!(m.get("x").unwrap().value, Value::Int(1));
+        assert_eq!(m.get("y").unwrap().value, Value::Int(3));
+    }
+
+    #[test]
+    fn alias_bomb_fails_fast() {
+        let bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\ni: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+        let e = parse_stream(bomb, "bomb.yaml", &ParseOptions::resource()).unwrap_err();
+        assert!(e.msg.contains("alias"), "{e}");
+        assert_eq!(e.pos.file.as_deref(), Some("bomb.yaml"));
+    }
+
+    #[test]
+    fn duplicate_keys() {
+        let e = parse_stream("a: 1\na: 2\n", "f.yaml", &ParseOptions::resource()).unwrap_err();
+        assert_eq!(e.pos.line, 2);
+        let d = parse_stream("a: 1\na: 2\n", "k.yaml", &ParseOptions::kustomization()).unwrap();
+        assert_eq!(d[0].get("a").unwrap().value, Value::Int(2));
+    }
+
+    #[test]
+    fn multi_doc_and_empty() {
+        let d = p("---\na: 1\n---\n# only a comment\n---\nb: 2\n");
+        assert_eq!(d.iter().filter(|n| !n.is_null()).count(), 2);
+    }
+
+    #[test]
+    fn malformed_has_line() {
+        let e = parse_stream("a: 1\nb: [\n", "bad.yaml", &ParseOptions::resource()).unwrap_err();
+        assert!(e.to_string().starts_with("bad.yaml:"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let s = "[".repeat(10_000);
+        let e = parse_stream(&s, "deep.yaml", &ParseOptions::resource()).unwrap_err();
+        assert!(e.msg.contains("nesting") || e.msg.contains("malformed"), "{e}");
+    }
+
+    #[test]
+    fn decode_bom_and_invalid() {
+        assert_eq!(decode(b"\xEF\xBB\xBFa: 1", "f").unwrap(), "a: 1");
+        assert_eq!(decode(b"\xFF\xFEa\x00", "f").unwrap(), "a");
+        let e = decode(b"a: 1\nb: \xff\n", "bin.yaml").unwrap_err();
+        assert_eq!(e.pos.line, 2);
+    }
+}
