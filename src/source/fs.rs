@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The working tree under a root directory.
+#[derive(Debug)]
 pub struct FsSource {
     root: PathBuf,
     max_file_bytes: u64,
@@ -19,11 +20,16 @@ impl FsSource {
     /// A source rooted at `root` (must be a directory).
     pub fn new(root: impl Into<PathBuf>) -> Result<FsSource> {
         let root = root.into();
-        let canon = root.canonicalize().map_err(|e| Error::msg(format!("{}: {e}", root.display())))?;
+        let canon = root
+            .canonicalize()
+            .map_err(|e| Error::msg(format!("{}: {e}", root.display())))?;
         if !canon.is_dir() {
             return Err(Error::msg(format!("{}: not a directory", root.display())));
         }
-        Ok(FsSource { root: canon, max_file_bytes: DEFAULT_MAX_FILE_BYTES })
+        Ok(FsSource {
+            root: canon,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        })
     }
 
     /// Set the per-file size cap (default [`DEFAULT_MAX_FILE_BYTES`]).
@@ -49,7 +55,8 @@ impl FsSource {
         };
         let ft = m.file_type();
         Ok(if ft.is_symlink() {
-            let t = std::fs::read_link(&full).map_err(|e| Error::in_file(p, format!("cannot read symlink: {e}")))?;
+            let t = std::fs::read_link(&full)
+                .map_err(|e| Error::in_file(p, format!("cannot read symlink: {e}")))?;
             match t.to_str() {
                 Some(s) => Raw::Link(s.to_string()),
                 None => return Err(Error::in_file(p, "symlink target is not valid UTF-8")),
@@ -82,7 +89,8 @@ impl FsSource {
 
     /// Names in a physical directory, sorted, without `.git`.
     fn names(&self, phys: &str) -> Result<Vec<String>> {
-        let rd = std::fs::read_dir(self.root.join(phys)).map_err(|e| Error::in_file(phys, e.to_string()))?;
+        let rd = std::fs::read_dir(self.root.join(phys))
+            .map_err(|e| Error::in_file(phys, e.to_string()))?;
         let mut names = Vec::new();
         for e in rd {
             let e = e.map_err(|e| Error::in_file(phys, e.to_string()))?;
@@ -116,19 +124,33 @@ impl Source for FsSource {
         };
         let full = self.root.join(&phys);
         // Belt and braces against a tree changing under us: the file must still be inside the root.
-        let canon = full.canonicalize().map_err(|e| Error::in_file(&p, e.to_string()))?;
+        let canon = full
+            .canonicalize()
+            .map_err(|e| Error::in_file(&p, e.to_string()))?;
         if !canon.starts_with(&self.root) {
-            return Err(Error::in_file(&p, format!("'{p}' resolves outside the repository root")));
+            return Err(Error::in_file(
+                &p,
+                format!("'{p}' resolves outside the repository root"),
+            ));
         }
         let f = std::fs::File::open(&canon).map_err(|e| Error::in_file(&p, e.to_string()))?;
-        let len = f.metadata().map_err(|e| Error::in_file(&p, e.to_string()))?.len();
+        let len = f
+            .metadata()
+            .map_err(|e| Error::in_file(&p, e.to_string()))?
+            .len();
         if len > self.max_file_bytes {
             return Err(resolve::too_large(&p, len, self.max_file_bytes));
         }
         let mut buf = Vec::with_capacity(len as usize);
-        f.take(self.max_file_bytes + 1).read_to_end(&mut buf).map_err(|e| Error::in_file(&p, e.to_string()))?;
+        f.take(self.max_file_bytes + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::in_file(&p, e.to_string()))?;
         if buf.len() as u64 > self.max_file_bytes {
-            return Err(resolve::too_large(&p, buf.len() as u64, self.max_file_bytes));
+            return Err(resolve::too_large(
+                &p,
+                buf.len() as u64,
+                self.max_file_bytes,
+            ));
         }
         resolve::check_lfs(&p, &buf)?;
         Ok(Arc::from(buf))
@@ -149,9 +171,17 @@ impl Source for FsSource {
         let d = resolve::normalise(dir)?;
         let phys = match self.resolve(&d)? {
             Resolved::Found(phys, Raw::Dir) => phys,
-            Resolved::Missing => return Err(Error::in_file(&d, format!("directory '{d}' does not exist"))),
+            Resolved::Missing => {
+                return Err(Error::in_file(
+                    &d,
+                    format!("directory '{d}' does not exist"),
+                ))
+            }
             Resolved::Found(_, Raw::File | Raw::Special) => {
-                return Err(Error::in_file(&d, format!("'{d}' is a file, not a directory")))
+                return Err(Error::in_file(
+                    &d,
+                    format!("'{d}' is a file, not a directory"),
+                ))
             }
             r => return Err(resolve::not_readable(&d, &r)),
         };

@@ -34,9 +34,23 @@ pub struct GitSource {
     max_file_bytes: u64,
 }
 
+impl std::fmt::Debug for GitSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitSource")
+            .field("repo_path", &self.repo_path)
+            .field("commit", &self.commit)
+            .finish()
+    }
+}
+
 fn open_repo(repo: &Path) -> Result<Repository> {
-    Repository::open(repo)
-        .map_err(|e| Error::msg(format!("cannot open git repository at '{}': {}", repo.display(), e.message())))
+    Repository::open(repo).map_err(|e| {
+        Error::msg(format!(
+            "cannot open git repository at '{}': {}",
+            repo.display(),
+            e.message()
+        ))
+    })
 }
 
 fn looks_like_sha(rev: &str) -> bool {
@@ -49,7 +63,8 @@ fn unknown_rev(repo: &Repository, repo_path: &Path, rev: &str) -> Error {
         let fix = if looks_like_sha(rev) {
             format!("`git fetch --depth=1 origin {rev}` (or `git fetch --unshallow origin` for full history)")
         } else if rev.contains('~') || rev.contains('^') {
-            "`git fetch --deepen=50 origin` (or `git fetch --unshallow origin` for full history)".to_string()
+            "`git fetch --deepen=50 origin` (or `git fetch --unshallow origin` for full history)"
+                .to_string()
         } else {
             format!("`git fetch --deepen=50 origin` or `git fetch origin {rev}` (or use a full clone, e.g. fetch-depth: 0 in CI)")
         };
@@ -58,7 +73,10 @@ fn unknown_rev(repo: &Repository, repo_path: &Path, rev: &str) -> Error {
             repo_path.display()
         ));
     }
-    Error::msg(format!("unknown revision '{rev}' in repository '{}'", repo_path.display()))
+    Error::msg(format!(
+        "unknown revision '{rev}' in repository '{}'",
+        repo_path.display()
+    ))
 }
 
 impl GitSource {
@@ -69,13 +87,20 @@ impl GitSource {
             Ok(o) => o,
             Err(_) => return Err(unknown_rev(&r, repo, rev)),
         };
-        let kind = obj.kind().map(|k| k.to_string()).unwrap_or_else(|| "object".into());
+        let kind = obj
+            .kind()
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| "object".into());
         let commit = match obj.peel_to_commit() {
             Ok(c) => c.id(),
             Err(e) if e.code() == git2::ErrorCode::NotFound && r.is_shallow() => {
                 return Err(unknown_rev(&r, repo, rev))
             }
-            Err(_) => return Err(Error::msg(format!("revision '{rev}' names a {kind}, not a commit"))),
+            Err(_) => {
+                return Err(Error::msg(format!(
+                    "revision '{rev}' names a {kind}, not a commit"
+                )))
+            }
         };
         drop(obj);
         GitSource::from_commit(r, repo, commit, rev)
@@ -85,9 +110,12 @@ impl GitSource {
     pub fn open_commit_id(repo: &Path, id: &str) -> Result<GitSource> {
         let r = open_repo(repo)?;
         if id.len() != 40 {
-            return Err(Error::msg(format!("'{id}' is not a full commit id (40 hex digits)")));
+            return Err(Error::msg(format!(
+                "'{id}' is not a full commit id (40 hex digits)"
+            )));
         }
-        let oid = Oid::from_str(id).map_err(|_| Error::msg(format!("'{id}' is not a full commit id (40 hex digits)")))?;
+        let oid = Oid::from_str(id)
+            .map_err(|_| Error::msg(format!("'{id}' is not a full commit id (40 hex digits)")))?;
         if r.find_commit(oid).is_err() {
             return Err(unknown_rev(&r, repo, id));
         }
@@ -96,9 +124,14 @@ impl GitSource {
 
     fn from_commit(r: Repository, repo: &Path, commit_oid: Oid, rev: &str) -> Result<GitSource> {
         let dirs = {
-            let commit = r.find_commit(commit_oid).map_err(|_| unknown_rev(&r, repo, rev))?;
+            let commit = r
+                .find_commit(commit_oid)
+                .map_err(|_| unknown_rev(&r, repo, rev))?;
             let tree = commit.tree().map_err(|e| {
-                Error::msg(format!("revision '{rev}': cannot read the commit's tree: {}", e.message()))
+                Error::msg(format!(
+                    "revision '{rev}': cannot read the commit's tree: {}",
+                    e.message()
+                ))
             })?;
             index_tree(&r, &tree, rev)?
         };
@@ -135,7 +168,9 @@ impl GitSource {
     }
 
     fn raw(&self, p: &str) -> Option<&GEntry> {
-        self.dirs.get(super::parent(p)).and_then(|m| m.get(super::file_name(p)))
+        self.dirs
+            .get(super::parent(p))
+            .and_then(|m| m.get(super::file_name(p)))
     }
 
     fn resolve(&self, p: &str) -> Result<Resolved> {
@@ -151,7 +186,12 @@ impl GitSource {
     }
 
     fn blob(&self, path: &str, oid: Oid) -> Result<Arc<[u8]>> {
-        if let Some(d) = self.cache.read().unwrap_or_else(PoisonError::into_inner).get(&oid) {
+        if let Some(d) = self
+            .cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&oid)
+        {
             return Ok(d.clone());
         }
         let data: Arc<[u8]> = {
@@ -174,7 +214,10 @@ impl GitSource {
             let obj = odb.read(oid).map_err(missing)?;
             Arc::from(obj.data())
         };
-        self.cache.write().unwrap_or_else(PoisonError::into_inner).insert(oid, data.clone());
+        self.cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(oid, data.clone());
         Ok(data)
     }
 
@@ -189,7 +232,11 @@ impl GitSource {
 }
 
 /// Walk the tree once into directory -> entries.
-fn index_tree(r: &Repository, tree: &git2::Tree<'_>, rev: &str) -> Result<HashMap<String, BTreeMap<String, GEntry>>> {
+fn index_tree(
+    r: &Repository,
+    tree: &git2::Tree<'_>,
+    rev: &str,
+) -> Result<HashMap<String, BTreeMap<String, GEntry>>> {
     let mut dirs: HashMap<String, BTreeMap<String, GEntry>> = HashMap::new();
     dirs.insert(String::new(), BTreeMap::new());
     let mut err: Option<Error> = None;
@@ -198,29 +245,44 @@ fn index_tree(r: &Repository, tree: &git2::Tree<'_>, rev: &str) -> Result<HashMa
         let Ok(name) = entry.name() else {
             return TreeWalkResult::Skip; // non-UTF-8 names cannot be referenced
         };
-        let path = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+        let path = if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dir}/{name}")
+        };
         let e = match entry.kind() {
             Some(ObjectType::Tree) => {
                 dirs.entry(path).or_default();
                 GEntry::Dir
             }
             Some(ObjectType::Commit) => GEntry::Submodule,
-            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => match r.find_blob(entry.id()) {
+            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => match r.find_blob(entry.id())
+            {
                 Ok(b) => GEntry::Link(String::from_utf8_lossy(b.content()).into_owned()),
                 Err(e) => {
-                    err = Some(Error::in_file(&path, format!("cannot read symlink target: {}", e.message())));
+                    err = Some(Error::in_file(
+                        &path,
+                        format!("cannot read symlink target: {}", e.message()),
+                    ));
                     return TreeWalkResult::Abort;
                 }
             },
             _ => GEntry::File(entry.id()),
         };
-        dirs.entry(dir.to_string()).or_default().insert(name.to_string(), e);
+        dirs.entry(dir.to_string())
+            .or_default()
+            .insert(name.to_string(), e);
         TreeWalkResult::Ok
     });
     if let Some(e) = err {
         return Err(e);
     }
-    walked.map_err(|e| Error::msg(format!("revision '{rev}': cannot read the tree: {}", e.message())))?;
+    walked.map_err(|e| {
+        Error::msg(format!(
+            "revision '{rev}': cannot read the tree: {}",
+            e.message()
+        ))
+    })?;
     Ok(dirs)
 }
 
@@ -255,9 +317,17 @@ impl Source for GitSource {
         let d = resolve::normalise(dir)?;
         let phys = match self.resolve(&d)? {
             Resolved::Found(phys, Raw::Dir) => phys,
-            Resolved::Missing => return Err(Error::in_file(&d, format!("directory '{d}' does not exist"))),
+            Resolved::Missing => {
+                return Err(Error::in_file(
+                    &d,
+                    format!("directory '{d}' does not exist"),
+                ))
+            }
             Resolved::Found(_, Raw::File | Raw::Special) => {
-                return Err(Error::in_file(&d, format!("'{d}' is a file, not a directory")))
+                return Err(Error::in_file(
+                    &d,
+                    format!("'{d}' is a file, not a directory"),
+                ))
             }
             r => return Err(resolve::not_readable(&d, &r)),
         };
@@ -269,7 +339,11 @@ impl Source for GitSource {
                     GEntry::Dir => Some(EntryKind::Dir),
                     GEntry::Submodule => Some(EntryKind::Submodule),
                     GEntry::Link(_) => {
-                        let child = if phys.is_empty() { name.clone() } else { format!("{phys}/{name}") };
+                        let child = if phys.is_empty() {
+                            name.clone()
+                        } else {
+                            format!("{phys}/{name}")
+                        };
                         self.kind_of(&child)
                     }
                 };
@@ -289,10 +363,16 @@ impl Source for GitSource {
         let mut out = Vec::new();
         for (dir, entries) in &self.dirs {
             for (name, e) in entries {
-                let path = if dir.is_empty() { name.clone() } else { format!("{dir}/{name}") };
+                let path = if dir.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{dir}/{name}")
+                };
                 match e {
                     GEntry::File(_) => out.push(path),
-                    GEntry::Link(_) if self.kind_of(&path) == Some(EntryKind::File) => out.push(path),
+                    GEntry::Link(_) if self.kind_of(&path) == Some(EntryKind::File) => {
+                        out.push(path)
+                    }
                     _ => {}
                 }
             }

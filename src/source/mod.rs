@@ -49,7 +49,11 @@ pub trait Source: Send + Sync {
         let mut dirs = vec![String::new()];
         while let Some(dir) = dirs.pop() {
             for (name, kind) in self.list(&dir)? {
-                let path = if dir.is_empty() { name } else { format!("{dir}/{name}") };
+                let path = if dir.is_empty() {
+                    name
+                } else {
+                    format!("{dir}/{name}")
+                };
                 match kind {
                     EntryKind::File => out.push(path),
                     // Bound the depth: list() follows symlinks, which may loop.
@@ -67,10 +71,16 @@ pub trait Source: Send + Sync {
 /// Join a relative path onto a repository-relative directory and normalise it.
 /// Absolute paths and paths leaving the repository root are errors.
 pub fn join(dir: &str, rel: &str) -> Result<String> {
-    if rel.starts_with('/') || rel.starts_with('\\') || (rel.len() > 1 && rel.as_bytes()[1] == b':') {
-        return Err(Error::msg(format!("absolute path '{rel}' is not allowed: paths must be relative to the kustomization")));
+    if rel.starts_with('/') || rel.starts_with('\\') || (rel.len() > 1 && rel.as_bytes()[1] == b':')
+    {
+        return Err(Error::msg(format!(
+            "absolute path '{rel}' is not allowed: paths must be relative to the kustomization"
+        )));
     }
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let mut parts: Vec<&str> = dir
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     for p in rel.split('/') {
         match p {
             "" | "." => {}
@@ -87,7 +97,9 @@ pub fn join(dir: &str, rel: &str) -> Result<String> {
     }
     let joined = parts.join("/");
     if joined == ".git" || joined.starts_with(".git/") {
-        return Err(Error::msg(format!("path '{joined}' is inside .git/, which is never read")));
+        return Err(Error::msg(format!(
+            "path '{joined}' is inside .git/, which is never read"
+        )));
     }
     Ok(joined)
 }

@@ -35,7 +35,10 @@ pub(crate) enum Resolved {
 pub(crate) fn normalise(path: &str) -> Result<String> {
     let p = super::join("", path).map_err(|e| Error::in_file(path, e.msg))?;
     if p.split('/').any(|c| c == ".git") {
-        return Err(Error::in_file(path, format!("path '{p}' is inside .git/, which is never read")));
+        return Err(Error::in_file(
+            path,
+            format!("path '{p}' is inside .git/, which is never read"),
+        ));
     }
     Ok(p)
 }
@@ -52,7 +55,12 @@ fn child(dir: &str, name: &str) -> String {
 /// physical path without following it.
 pub(crate) fn resolve(path: &str, mut lookup: impl FnMut(&str) -> Result<Raw>) -> Result<Resolved> {
     // Remaining components, in reverse order (next one last).
-    let mut stack: Vec<String> = path.split('/').filter(|c| !c.is_empty()).rev().map(str::to_string).collect();
+    let mut stack: Vec<String> = path
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .rev()
+        .map(str::to_string)
+        .collect();
     let mut cur = String::new();
     let mut hops = 0usize;
     // The last link followed, for messages: (link path, target).
@@ -68,7 +76,10 @@ pub(crate) fn resolve(path: &str, mut lookup: impl FnMut(&str) -> Result<Raw>) -
             "" | "." => continue,
             ".." => {
                 if cur.is_empty() {
-                    return Err(link_err(&via, "leaves the repository root; only links inside the repository are followed"));
+                    return Err(link_err(
+                        &via,
+                        "leaves the repository root; only links inside the repository are followed",
+                    ));
                 }
                 cur = super::parent(&cur).to_string();
                 continue;
@@ -88,7 +99,11 @@ pub(crate) fn resolve(path: &str, mut lookup: impl FnMut(&str) -> Result<Raw>) -
                 })
             }
             raw @ (Raw::File | Raw::Special) => {
-                return Ok(if stack.is_empty() { Resolved::Found(candidate, raw) } else { Resolved::Missing });
+                return Ok(if stack.is_empty() {
+                    Resolved::Found(candidate, raw)
+                } else {
+                    Resolved::Missing
+                });
             }
             Raw::Link(target) => {
                 hops += 1;
@@ -102,8 +117,14 @@ pub(crate) fn resolve(path: &str, mut lookup: impl FnMut(&str) -> Result<Raw>) -
                 if target.is_empty() {
                     return Err(link_err(&via, "has an empty target"));
                 }
-                if target.starts_with('/') || target.starts_with('\\') || (target.len() > 1 && target.as_bytes()[1] == b':') {
-                    return Err(link_err(&via, "is absolute; only relative links inside the repository are followed"));
+                if target.starts_with('/')
+                    || target.starts_with('\\')
+                    || (target.len() > 1 && target.as_bytes()[1] == b':')
+                {
+                    return Err(link_err(
+                        &via,
+                        "is absolute; only relative links inside the repository are followed",
+                    ));
                 }
                 // The target is relative to the link's directory, which is `cur`.
                 for c in target.split('/').rev() {
@@ -119,14 +140,19 @@ pub(crate) fn resolve(path: &str, mut lookup: impl FnMut(&str) -> Result<Raw>) -
 pub(crate) fn not_readable(path: &str, r: &Resolved) -> Error {
     match r {
         Resolved::Missing => Error::in_file(path, format!("file '{path}' does not exist")),
-        Resolved::InSubmodule(s) => {
-            Error::in_file(path, format!("'{path}' is inside '{s}', which is a git submodule, not renderable"))
+        Resolved::InSubmodule(s) => Error::in_file(
+            path,
+            format!("'{path}' is inside '{s}', which is a git submodule, not renderable"),
+        ),
+        Resolved::Found(_, Raw::Dir) => {
+            Error::in_file(path, format!("'{path}' is a directory, not a file"))
         }
-        Resolved::Found(_, Raw::Dir) => Error::in_file(path, format!("'{path}' is a directory, not a file")),
         Resolved::Found(_, Raw::Submodule) => {
             Error::in_file(path, format!("'{path}' is a git submodule, not renderable"))
         }
-        Resolved::Found(_, Raw::Special) => Error::in_file(path, format!("'{path}' is not a regular file")),
+        Resolved::Found(_, Raw::Special) => {
+            Error::in_file(path, format!("'{path}' is not a regular file"))
+        }
         Resolved::Found(_, _) => Error::in_file(path, format!("'{path}' cannot be read")),
     }
 }
@@ -139,7 +165,9 @@ pub(crate) fn check_lfs(path: &str, data: &[u8]) -> Result<()> {
     if data.starts_with(LFS_MARKER) {
         return Err(Error::in_file(
             path,
-            format!("'{path}' is a Git LFS pointer file, not the file's content; it cannot be rendered"),
+            format!(
+                "'{path}' is a Git LFS pointer file, not the file's content; it cannot be rendered"
+            ),
         ));
     }
     Ok(())
@@ -147,7 +175,10 @@ pub(crate) fn check_lfs(path: &str, data: &[u8]) -> Result<()> {
 
 /// The error for a file over the size cap.
 pub(crate) fn too_large(path: &str, size: u64, limit: u64) -> Error {
-    Error::in_file(path, format!("'{path}' is {size} bytes, over the limit of {limit} bytes per file"))
+    Error::in_file(
+        path,
+        format!("'{path}' is {size} bytes, over the limit of {limit} bytes per file"),
+    )
 }
 
 #[cfg(test)]
@@ -156,7 +187,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn tree(entries: &[(&str, Raw)]) -> HashMap<String, Raw> {
-        entries.iter().map(|(p, r)| (p.to_string(), r.clone())).collect()
+        entries
+            .iter()
+            .map(|(p, r)| (p.to_string(), r.clone()))
+            .collect()
     }
 
     fn run(t: &HashMap<String, Raw>, p: &str) -> Result<Resolved> {
@@ -178,18 +212,39 @@ mod tests {
             ("abs", Raw::Link("/etc".into())),
             ("s", Raw::Submodule),
         ]);
-        assert_eq!(run(&t, "b/l").unwrap(), Resolved::Found("a/f".into(), Raw::File));
-        assert_eq!(run(&t, "b/chain").unwrap(), Resolved::Found("a/f".into(), Raw::File));
-        assert_eq!(run(&t, "b/d/f").unwrap(), Resolved::Found("a/f".into(), Raw::File));
-        assert_eq!(run(&t, "b/d").unwrap(), Resolved::Found("a".into(), Raw::Dir));
+        assert_eq!(
+            run(&t, "b/l").unwrap(),
+            Resolved::Found("a/f".into(), Raw::File)
+        );
+        assert_eq!(
+            run(&t, "b/chain").unwrap(),
+            Resolved::Found("a/f".into(), Raw::File)
+        );
+        assert_eq!(
+            run(&t, "b/d/f").unwrap(),
+            Resolved::Found("a/f".into(), Raw::File)
+        );
+        assert_eq!(
+            run(&t, "b/d").unwrap(),
+            Resolved::Found("a".into(), Raw::Dir)
+        );
         assert_eq!(run(&t, "").unwrap(), Resolved::Found("".into(), Raw::Dir));
         assert_eq!(run(&t, "a/f/x").unwrap(), Resolved::Missing);
         assert_eq!(run(&t, "nope").unwrap(), Resolved::Missing);
         assert_eq!(run(&t, "s/x").unwrap(), Resolved::InSubmodule("s".into()));
-        assert!(run(&t, "loop1").unwrap_err().msg.contains("too many levels"));
+        assert!(run(&t, "loop1")
+            .unwrap_err()
+            .msg
+            .contains("too many levels"));
         let e = run(&t, "esc").unwrap_err();
-        assert!(e.msg.contains("symlink 'esc'") && e.msg.contains("leaves the repository root"), "{e}");
+        assert!(
+            e.msg.contains("symlink 'esc'") && e.msg.contains("leaves the repository root"),
+            "{e}"
+        );
         let e = run(&t, "abs/passwd").unwrap_err();
-        assert!(e.msg.contains("symlink 'abs'") && e.msg.contains("absolute"), "{e}");
+        assert!(
+            e.msg.contains("symlink 'abs'") && e.msg.contains("absolute"),
+            "{e}"
+        );
     }
 }
