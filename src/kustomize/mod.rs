@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod config;
+pub mod discover;
 pub mod fieldspec;
 pub mod generators;
 pub mod kustomization;
@@ -10,6 +11,7 @@ pub mod nameref;
 pub mod patch;
 pub mod replacements;
 pub mod scope;
+pub mod sort;
 pub mod transformers;
 pub mod vars;
 
