@@ -1,7 +1,7 @@
 //! The `manifest-gate` command line: wires the stages together.
 
 use clap::{Parser, Subcommand};
-use manifest_gate::kustomize::{self, RenderOptions};
+use manifest_gate::kustomize::{self, Mode, RenderOptions, Renderer};
 use manifest_gate::source::{FsSource, GitSource, Source};
 use manifest_gate::{Error, Result};
 use std::path::{Component, Path, PathBuf};
@@ -36,6 +36,10 @@ struct RenderArgs {
     /// With --all: write each result to OUT/<directory relative to the repository root>.yaml.
     #[arg(long, value_name = "OUT")]
     out: Option<PathBuf>,
+    /// native: refuse what is not implemented natively; kustomize: run an external kustomize;
+    /// auto: native, falling back to an external kustomize only where needed.
+    #[arg(long, value_enum, default_value_t = Mode::Auto)]
+    renderer: Mode,
 }
 
 fn main() -> ExitCode {
@@ -113,23 +117,24 @@ fn cmd_render(a: RenderArgs) -> Result<ExitCode> {
     let src = open_source(&root, a.rev.as_deref())?;
     if a.all {
         let out = a.out.ok_or_else(|| Error::msg("--all needs --out OUT"))?;
-        return render_all(src.as_ref(), &rel, &out);
+        return render_all(src.as_ref(), &rel, &out, a.renderer);
     }
     if a.dir.is_none() {
         return Err(Error::msg("render needs a kustomization directory (or --all)"));
     }
-    let rendered = kustomize::render(src.as_ref(), &rel, &RenderOptions::default())?;
+    let renderer = Renderer::new(src.as_ref(), RenderOptions::default());
+    let rendered = kustomize::render_with(&renderer, &rel, a.renderer)?;
     print!("{}", rendered.to_yaml());
     Ok(ExitCode::SUCCESS)
 }
 
-fn render_all(src: &dyn Source, under: &str, out: &Path) -> Result<ExitCode> {
+fn render_all(src: &dyn Source, under: &str, out: &Path, mode: Mode) -> Result<ExitCode> {
     use rayon::prelude::*;
     let dirs = kustomize::discover::kustomization_dirs(src, under)?;
-    let renderer = kustomize::build::Renderer::new(src, RenderOptions::default());
+    let renderer = Renderer::new(src, RenderOptions::default());
     let results: Vec<(String, Result<String>)> = dirs
         .par_iter()
-        .map(|d| (d.dir.clone(), renderer.render(&d.dir).map(|r| r.to_yaml())))
+        .map(|d| (d.dir.clone(), kustomize::render_with(&renderer, &d.dir, mode).map(|r| r.to_yaml())))
         .collect();
     let mut failed = 0;
     for (dir, r) in results {

@@ -25,6 +25,9 @@ pub struct Rendered {
     pub resources: Vec<Resource>,
     /// Every repository path read (the input closure).
     pub inputs: BTreeSet<String>,
+    /// True when the input closure is unknown (rendered by an external binary):
+    /// any change in the tree may affect it.
+    pub opaque: bool,
 }
 
 impl Rendered {
@@ -84,7 +87,7 @@ impl<'s> Renderer<'s> {
         res.retain(|r| !is_local_config(r));
         sort::sort(&k, &mut res)?;
         check_output(&res)?;
-        Ok(Rendered { resources: res, inputs: acc.inputs.into_iter().collect() })
+        Ok(Rendered { resources: res, inputs: acc.inputs.into_iter().collect(), opaque: false })
     }
 
     fn parsed(&self, path: &str) -> Parsed {
