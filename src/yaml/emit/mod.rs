@@ -41,7 +41,13 @@ pub fn emit_node(n: &Node) -> String {
 
 /// Append one document (terminated by a newline) to `out`.
 pub fn emit_into(out: &mut String, n: &Node) {
-    let mut e = Emitter { out, column: 0, indent: -1, whitespace: true, indention: true };
+    let mut e = Emitter {
+        out,
+        column: 0,
+        indent: -1,
+        whitespace: true,
+        indention: true,
+    };
     e.node(n, Ctx::default());
     // Document end: yaml_emitter_write_indent with indent 0.
     e.write_indent_to(0);
@@ -52,15 +58,6 @@ pub fn emit_into(out: &mut String, n: &Node) {
 pub fn format_float(f: f64) -> String {
     let mut s = String::new();
     push_go_float(&mut s, f);
-    s
-}
-
-/// The text kustomize prints for a float after its JSON round trip: integral
-/// values that fit in an int64 (or a uint64) print as integers, others as
-/// [`format_float`].
-pub fn format_json_float(f: f64) -> String {
-    let mut s = String::new();
-    push_json_float(&mut s, f);
     s
 }
 
@@ -122,8 +119,9 @@ fn push_go_float(out: &mut String, f: f64) {
         // %f with max(nd - dp, 0) fraction digits
         if dp > 0 {
             let ip = dp as usize;
-            for i in 0..ip {
-                out.push(if i < nd { d[i] as char } else { '0' });
+            out.push_str(&digits[..ip.min(nd)]);
+            for _ in nd..ip {
+                out.push('0');
             }
         } else {
             out.push('0');
@@ -133,7 +131,11 @@ fn push_go_float(out: &mut String, f: f64) {
             out.push('.');
             for i in 1..=frac {
                 let j = dp + i - 1;
-                out.push(if j >= 0 && (j as usize) < nd { d[j as usize] as char } else { '0' });
+                out.push(if j >= 0 && (j as usize) < nd {
+                    d[j as usize] as char
+                } else {
+                    '0'
+                });
             }
         }
     }
@@ -215,7 +217,8 @@ fn is_digit(c: u32) -> bool {
     if c < 0x80 {
         (c as u8).is_ascii_digit()
     } else {
-        char::from_u32(c).is_some_and(|ch| ch.is_numeric() && ch.to_digit(10).is_none() && is_unicode_nd(ch))
+        char::from_u32(c)
+            .is_some_and(|ch| ch.is_numeric() && ch.to_digit(10).is_none() && is_unicode_nd(ch))
     }
 }
 
@@ -341,25 +344,26 @@ pub fn key_less(a: &str, b: &str) -> bool {
     key_less_units(&au, &bu)
 }
 
-/// Stable merge sort that never panics, whatever the comparator does
-/// (go-yaml's order is not guaranteed to be a total order on odd keys).
+/// Order mapping entries as go-yaml v2 does. Its comparator is not transitive
+/// for some key sets (`v1beta1 < v2alpha1 < v10 < v1beta1`), and kustomize then
+/// prints those keys in a random order (Go map iteration feeds the sort). We
+/// stay deterministic and independent of the source order: sort bytewise first,
+/// then run a stable merge sort with go-yaml's comparator, which never panics
+/// whatever the comparator does.
 fn sort_entries<'a>(v: &mut Vec<(&'a str, &'a Node)>) {
     let n = v.len();
     if n < 2 {
         return;
     }
-    // Already sorted (common for re-emitted output): nothing to do.
-    if v.windows(2).all(|w| !key_less(w[1].0, w[0].0)) {
+    // Already in go-yaml order and bytewise order (common for keys without
+    // digits or mixed case): nothing to do.
+    if v.windows(2)
+        .all(|w| w[0].0 < w[1].0 && !key_less(w[1].0, w[0].0))
+    {
         return;
     }
-    if n <= 16 {
-        for i in 1..n {
-            let mut j = i;
-            while j > 0 && key_less(v[j].0, v[j - 1].0) {
-                v.swap(j, j - 1);
-                j -= 1;
-            }
-        }
+    v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    if v.windows(2).all(|w| !key_less(w[1].0, w[0].0)) {
         return;
     }
     let mut buf = v.clone();
@@ -746,12 +750,16 @@ fn is_go_timestamp(s: &str) -> bool {
     }
     let year = b[..4].iter().fold(0u32, |a, c| a * 10 + (c - b'0') as u32);
     let mut i = 5;
-    let Some(month) = getnum(b, &mut i) else { return false };
+    let Some(month) = getnum(b, &mut i) else {
+        return false;
+    };
     if i >= b.len() || b[i] != b'-' {
         return false;
     }
     i += 1;
-    let Some(day) = getnum(b, &mut i) else { return false };
+    let Some(day) = getnum(b, &mut i) else {
+        return false;
+    };
     if !(1..=12).contains(&month) || day < 1 || day > days_in(month, year) {
         return false;
     }
@@ -771,17 +779,23 @@ fn is_go_timestamp(s: &str) -> bool {
         }
         _ => return false,
     };
-    let Some(h) = getnum(b, &mut i) else { return false };
+    let Some(h) = getnum(b, &mut i) else {
+        return false;
+    };
     if h >= 24 || i >= b.len() || b[i] != b':' {
         return false;
     }
     i += 1;
-    let Some(m) = getnum(b, &mut i) else { return false };
+    let Some(m) = getnum(b, &mut i) else {
+        return false;
+    };
     if m >= 60 || i >= b.len() || b[i] != b':' {
         return false;
     }
     i += 1;
-    let Some(sec) = getnum(b, &mut i) else { return false };
+    let Some(sec) = getnum(b, &mut i) else {
+        return false;
+    };
     if sec >= 60 {
         return false;
     }
@@ -801,7 +815,11 @@ fn is_go_timestamp(s: &str) -> bool {
     if rest.len() != 6 || rest[3] != b':' || !(rest[0] == b'+' || rest[0] == b'-') {
         return false;
     }
-    let dd = |x: &[u8]| x.iter().all(u8::is_ascii_digit).then(|| (x[0] - b'0') as u32 * 10 + (x[1] - b'0') as u32);
+    let dd = |x: &[u8]| {
+        x.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| (x[0] - b'0') as u32 * 10 + (x[1] - b'0') as u32)
+    };
     match (dd(&rest[1..3]), dd(&rest[4..6])) {
         (Some(hh), Some(mm)) => hh <= 24 && mm <= 60,
         _ => false,
@@ -925,8 +943,8 @@ fn analyze(value: &str) -> Analysis {
         let c = v[i];
         if i == 0 {
             match c {
-                b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"'
-                | b'%' | b'@' | b'`' => block_indicators = true,
+                b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>'
+                | b'\'' | b'"' | b'%' | b'@' | b'`' => block_indicators = true,
                 b'?' | b':' | b'-' if followed_by_whitespace => block_indicators = true,
                 _ => {}
             }
@@ -1093,7 +1111,13 @@ impl Emitter<'_> {
     }
 
     #[inline]
-    fn write_indicator(&mut self, ind: &str, need_whitespace: bool, is_whitespace: bool, is_indention: bool) {
+    fn write_indicator(
+        &mut self,
+        ind: &str,
+        need_whitespace: bool,
+        is_whitespace: bool,
+        is_indention: bool,
+    ) {
         if need_whitespace && !self.whitespace {
             self.put(b' ');
         }
@@ -1140,28 +1164,55 @@ impl Emitter<'_> {
                 for item in items {
                     self.write_indent();
                     self.write_indicator("-", true, false, true);
-                    self.node(item, Ctx { mapping: false, simple_key: false });
+                    self.node(
+                        item,
+                        Ctx {
+                            mapping: false,
+                            simple_key: false,
+                        },
+                    );
                 }
                 self.indent = saved;
             }
             Value::Map(m) => {
                 let saved = self.indent;
                 self.increase_indent(false, false);
-                let mut entries: Vec<(&str, &Node)> = m.iter().map(|(k, v)| (k.as_str(), v)).collect();
+                let mut entries: Vec<(&str, &Node)> =
+                    m.iter().map(|(k, v)| (k.as_str(), v)).collect();
                 sort_entries(&mut entries);
                 for (k, v) in entries {
                     self.write_indent();
                     let a = analyze(k);
                     if k.len() <= SIMPLE_KEY_MAX && !a.multiline {
-                        self.scalar(k, &a, Ctx { mapping: true, simple_key: true });
+                        self.scalar(
+                            k,
+                            &a,
+                            Ctx {
+                                mapping: true,
+                                simple_key: true,
+                            },
+                        );
                         self.write_indicator(":", false, false, false);
                     } else {
                         self.write_indicator("?", true, false, true);
-                        self.scalar(k, &a, Ctx { mapping: true, simple_key: false });
+                        self.scalar(
+                            k,
+                            &a,
+                            Ctx {
+                                mapping: true,
+                                simple_key: false,
+                            },
+                        );
                         self.write_indent();
                         self.write_indicator(":", true, false, true);
                     }
-                    self.node(v, Ctx { mapping: true, simple_key: false });
+                    self.node(
+                        v,
+                        Ctx {
+                            mapping: true,
+                            simple_key: false,
+                        },
+                    );
                 }
                 self.indent = saved;
             }
