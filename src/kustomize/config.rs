@@ -30,7 +30,11 @@ pub struct NameRefRule {
 impl NameRefRule {
     /// The referred-to group, version and kind.
     pub fn gvk(&self) -> Gvk {
-        Gvk { group: self.group.clone(), version: self.version.clone(), kind: self.kind.clone() }
+        Gvk {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            kind: self.kind.clone(),
+        }
     }
 }
 
@@ -64,16 +68,46 @@ pub struct TransformerConfig {
 
 /// The built-in configuration files, in kustomize's order.
 const BUILTIN_FILES: [(&str, &str); 10] = [
-    ("nameprefix.yaml", include_str!("../../data/fieldspecs/nameprefix.yaml")),
-    ("namesuffix.yaml", include_str!("../../data/fieldspecs/namesuffix.yaml")),
-    ("commonlabels.yaml", include_str!("../../data/fieldspecs/commonlabels.yaml")),
-    ("templatelabels.yaml", include_str!("../../data/fieldspecs/templatelabels.yaml")),
-    ("commonannotations.yaml", include_str!("../../data/fieldspecs/commonannotations.yaml")),
-    ("namespace.yaml", include_str!("../../data/fieldspecs/namespace.yaml")),
-    ("varreference.yaml", include_str!("../../data/fieldspecs/varreference.yaml")),
-    ("namereference.yaml", include_str!("../../data/fieldspecs/namereference.yaml")),
-    ("images.yaml", include_str!("../../data/fieldspecs/images.yaml")),
-    ("replicas.yaml", include_str!("../../data/fieldspecs/replicas.yaml")),
+    (
+        "nameprefix.yaml",
+        include_str!("../../data/fieldspecs/nameprefix.yaml"),
+    ),
+    (
+        "namesuffix.yaml",
+        include_str!("../../data/fieldspecs/namesuffix.yaml"),
+    ),
+    (
+        "commonlabels.yaml",
+        include_str!("../../data/fieldspecs/commonlabels.yaml"),
+    ),
+    (
+        "templatelabels.yaml",
+        include_str!("../../data/fieldspecs/templatelabels.yaml"),
+    ),
+    (
+        "commonannotations.yaml",
+        include_str!("../../data/fieldspecs/commonannotations.yaml"),
+    ),
+    (
+        "namespace.yaml",
+        include_str!("../../data/fieldspecs/namespace.yaml"),
+    ),
+    (
+        "varreference.yaml",
+        include_str!("../../data/fieldspecs/varreference.yaml"),
+    ),
+    (
+        "namereference.yaml",
+        include_str!("../../data/fieldspecs/namereference.yaml"),
+    ),
+    (
+        "images.yaml",
+        include_str!("../../data/fieldspecs/images.yaml"),
+    ),
+    (
+        "replicas.yaml",
+        include_str!("../../data/fieldspecs/replicas.yaml"),
+    ),
 ];
 
 const SPEC_KEYS: [&str; 5] = ["group", "version", "kind", "path", "create"];
@@ -89,7 +123,8 @@ impl TransformerConfig {
                 let docs = parse_stream(text, &file, &ParseOptions::kustomization())
                     .expect("built-in field specs parse");
                 for doc in &docs {
-                    let part = TransformerConfig::parse(doc).expect("built-in field specs are valid");
+                    let part =
+                        TransformerConfig::parse(doc).expect("built-in field specs are valid");
                     cfg.append(part);
                 }
             }
@@ -108,7 +143,10 @@ impl TransformerConfig {
         let Some(map) = node.as_map() else {
             return Err(Error::at(
                 &node.pos,
-                format!("transformer configuration must be a mapping, not a {}", node.type_name()),
+                format!(
+                    "transformer configuration must be a mapping, not a {}",
+                    node.type_name()
+                ),
             ));
         };
         for (key, value) in map {
@@ -140,6 +178,26 @@ impl TransformerConfig {
         Ok(cfg)
     }
 
+    /// The configuration one kustomization contributes: the built-ins merged with
+    /// its `configurations` files (each already parsed, in order), as kustomize's
+    /// `MakeTransformerConfig` does. The build then merges this into the
+    /// accumulated configuration (starting empty, bases' configurations merged in
+    /// first) with [`TransformerConfig::try_merge`]; kustomize fails there on
+    /// conflicts such as a custom `images` spec with `create: false` sorting before
+    /// a built-in one with `create: true` on the same path.
+    pub fn with_configurations(files: &[TransformerConfig]) -> Result<TransformerConfig> {
+        let mut cfg = TransformerConfig::builtin().clone();
+        if files.is_empty() {
+            return Ok(cfg);
+        }
+        let mut custom = TransformerConfig::default();
+        for f in files {
+            custom.try_merge(f)?;
+        }
+        cfg.try_merge(&custom)?;
+        Ok(cfg)
+    }
+
     /// Merge another configuration into this one (no duplicates). A spec that
     /// conflicts with an existing one (same path and kind, different `create`) is
     /// ignored; use [`TransformerConfig::try_merge`] to get an error instead.
@@ -158,11 +216,27 @@ impl TransformerConfig {
             (&mut self.name_prefix, &other.name_prefix, "NamePrefix"),
             (&mut self.name_suffix, &other.name_suffix, "NameSuffix"),
             (&mut self.namespace, &other.namespace, "NameSpace"),
-            (&mut self.common_annotations, &other.common_annotations, "CommonAnnotations"),
-            (&mut self.common_labels, &other.common_labels, "CommonLabels"),
+            (
+                &mut self.common_annotations,
+                &other.common_annotations,
+                "CommonAnnotations",
+            ),
+            (
+                &mut self.common_labels,
+                &other.common_labels,
+                "CommonLabels",
+            ),
             (&mut self.labels, &other.labels, "Labels"),
-            (&mut self.template_labels, &other.template_labels, "TemplateLabels"),
-            (&mut self.var_reference, &other.var_reference, "VarReference"),
+            (
+                &mut self.template_labels,
+                &other.template_labels,
+                "TemplateLabels",
+            ),
+            (
+                &mut self.var_reference,
+                &other.var_reference,
+                "VarReference",
+            ),
             (&mut self.images, &other.images, "Images"),
             (&mut self.replicas, &other.replicas, "Replicas"),
         ];
@@ -216,10 +290,15 @@ impl TransformerConfig {
             &mut self.images,
             &mut self.replicas,
         ] {
-            list.sort_by(|a, b| gvk_sort_key(&a.group, &a.version, &a.kind).cmp(&gvk_sort_key(&b.group, &b.version, &b.kind)));
+            list.sort_by(|a, b| {
+                gvk_sort_key(&a.group, &a.version, &a.kind)
+                    .cmp(&gvk_sort_key(&b.group, &b.version, &b.kind))
+            });
         }
-        self.name_reference
-            .sort_by(|a, b| gvk_sort_key(&a.group, &a.version, &a.kind).cmp(&gvk_sort_key(&b.group, &b.version, &b.kind)));
+        self.name_reference.sort_by(|a, b| {
+            gvk_sort_key(&a.group, &a.version, &a.kind)
+                .cmp(&gvk_sort_key(&b.group, &b.version, &b.kind))
+        });
     }
 }
 
@@ -250,7 +329,10 @@ fn gvk_sort_key(group: &str, version: &str, kind: &str) -> (i32, String) {
         "CronJob",
         "PodDisruptionBudget",
     ];
-    const LAST: [&str; 2] = ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+    const LAST: [&str; 2] = [
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    ];
     let rank = if let Some(i) = FIRST.iter().position(|k| *k == kind) {
         i as i32 - FIRST.len() as i32
     } else if let Some(i) = LAST.iter().position(|k| *k == kind) {
@@ -258,8 +340,22 @@ fn gvk_sort_key(group: &str, version: &str, kind: &str) -> (i32, String) {
     } else {
         0
     };
-    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
-    (rank, format!("{}_{}_{}", or(group, "~G"), or(version, "~V"), or(kind, "~K")))
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    (
+        rank,
+        format!(
+            "{}_{}_{}",
+            or(group, "~G"),
+            or(version, "~V"),
+            or(kind, "~K")
+        ),
+    )
 }
 
 /// Merge `theirs` into `mine`: a spec whose path equals an existing spec's path
@@ -299,7 +395,10 @@ pub fn parse_specs(value: &Node, key: &str) -> Result<Vec<FieldSpec>> {
     let Some(items) = value.as_seq() else {
         return Err(Error::at(
             &value.pos,
-            format!("'{key}' must be a list of field specs, not a {}", value.type_name()),
+            format!(
+                "'{key}' must be a list of field specs, not a {}",
+                value.type_name()
+            ),
         ));
     };
     items.iter().map(|n| parse_spec(n, key)).collect()
@@ -308,12 +407,18 @@ pub fn parse_specs(value: &Node, key: &str) -> Result<Vec<FieldSpec>> {
 /// Parse one `{group, version, kind, path, create}` field spec strictly.
 pub fn parse_spec(n: &Node, key: &str) -> Result<FieldSpec> {
     let Some(map) = n.as_map() else {
-        return Err(Error::at(&n.pos, format!("'{key}' entries must be mappings, not a {}", n.type_name())));
+        return Err(Error::at(
+            &n.pos,
+            format!("'{key}' entries must be mappings, not a {}", n.type_name()),
+        ));
     };
     let mut spec = FieldSpec::default();
     for (k, v) in map {
         if !SPEC_KEYS.contains(&k.as_str()) {
-            return Err(Error::at(&v.pos, format!("unknown field \"{k}\" in a '{key}' field spec")));
+            return Err(Error::at(
+                &v.pos,
+                format!("unknown field \"{k}\" in a '{key}' field spec"),
+            ));
         }
         if k == "create" {
             spec.create = match &v.value {
@@ -331,7 +436,12 @@ pub fn parse_spec(n: &Node, key: &str) -> Result<FieldSpec> {
         let s = match &v.value {
             crate::yaml::Value::Null => String::new(),
             crate::yaml::Value::Str(s) => s.clone(),
-            _ => return Err(Error::at(&v.pos, format!("'{k}' must be a string, not a {}", v.type_name()))),
+            _ => {
+                return Err(Error::at(
+                    &v.pos,
+                    format!("'{k}' must be a string, not a {}", v.type_name()),
+                ))
+            }
         };
         match k.as_str() {
             "group" => spec.group = s,
@@ -351,7 +461,10 @@ fn parse_name_refs(value: &Node) -> Result<Vec<NameRefRule>> {
     let Some(items) = value.as_seq() else {
         return Err(Error::at(
             &value.pos,
-            format!("'nameReference' must be a list, not a {}", value.type_name()),
+            format!(
+                "'nameReference' must be a list, not a {}",
+                value.type_name()
+            ),
         ));
     };
     let mut out = Vec::new();
@@ -359,7 +472,10 @@ fn parse_name_refs(value: &Node) -> Result<Vec<NameRefRule>> {
         let Some(map) = n.as_map() else {
             return Err(Error::at(
                 &n.pos,
-                format!("'nameReference' entries must be mappings, not a {}", n.type_name()),
+                format!(
+                    "'nameReference' entries must be mappings, not a {}",
+                    n.type_name()
+                ),
             ));
         };
         let mut rule = NameRefRule::default();
@@ -368,7 +484,10 @@ fn parse_name_refs(value: &Node) -> Result<Vec<NameRefRule>> {
                 match &v.value {
                     crate::yaml::Value::Null => Ok(String::new()),
                     crate::yaml::Value::Str(s) => Ok(s.clone()),
-                    _ => Err(Error::at(&v.pos, format!("'{k}' must be a string, not a {}", v.type_name()))),
+                    _ => Err(Error::at(
+                        &v.pos,
+                        format!("'{k}' must be a string, not a {}", v.type_name()),
+                    )),
                 }
             };
             match k.as_str() {
@@ -377,7 +496,10 @@ fn parse_name_refs(value: &Node) -> Result<Vec<NameRefRule>> {
                 "kind" => rule.kind = text()?,
                 "fieldSpecs" => rule.specs = parse_specs(v, "fieldSpecs")?,
                 _ => {
-                    return Err(Error::at(&v.pos, format!("unknown field \"{k}\" in a 'nameReference' entry")))
+                    return Err(Error::at(
+                        &v.pos,
+                        format!("unknown field \"{k}\" in a 'nameReference' entry"),
+                    ))
                 }
             }
         }
@@ -391,11 +513,14 @@ mod tests {
     use super::*;
 
     fn doc(text: &str) -> Node {
-        parse_stream(text, "cfg.yaml", &ParseOptions::kustomization()).unwrap().remove(0)
+        parse_stream(text, "cfg.yaml", &ParseOptions::kustomization())
+            .unwrap()
+            .remove(0)
     }
 
     fn has(list: &[FieldSpec], kind: &str, path: &str, create: bool) -> bool {
-        list.iter().any(|s| s.kind == kind && s.path_string() == path && s.create == create)
+        list.iter()
+            .any(|s| s.kind == kind && s.path_string() == path && s.create == create)
     }
 
     #[test]
@@ -406,18 +531,45 @@ mod tests {
         assert!(has(&c.namespace, "Namespace", "metadata/name", true));
         assert!(has(&c.common_labels, "", "metadata/labels", true));
         assert!(has(&c.common_labels, "Service", "spec/selector", true));
-        assert!(has(&c.common_labels, "Job", "spec/selector/matchLabels", false));
+        assert!(has(
+            &c.common_labels,
+            "Job",
+            "spec/selector/matchLabels",
+            false
+        ));
         // v5.5.0: volumeClaimTemplates labels are metadata labels.
-        assert!(has(&c.common_labels, "StatefulSet", "spec/volumeClaimTemplates[]/metadata/labels", true));
-        assert!(has(&c.template_labels, "StatefulSet", "spec/volumeClaimTemplates[]/metadata/labels", true));
+        assert!(has(
+            &c.common_labels,
+            "StatefulSet",
+            "spec/volumeClaimTemplates[]/metadata/labels",
+            true
+        ));
+        assert!(has(
+            &c.template_labels,
+            "StatefulSet",
+            "spec/volumeClaimTemplates[]/metadata/labels",
+            true
+        ));
         assert!(!has(&c.template_labels, "Service", "spec/selector", true));
-        assert!(has(&c.common_annotations, "CronJob", "spec/jobTemplate/metadata/annotations", true));
+        assert!(has(
+            &c.common_annotations,
+            "CronJob",
+            "spec/jobTemplate/metadata/annotations",
+            true
+        ));
         assert_eq!(c.images.len(), 4);
-        assert!(c.images.iter().all(|s| !s.path_string().contains("volumes")));
+        assert!(c
+            .images
+            .iter()
+            .all(|s| !s.path_string().contains("volumes")));
         assert_eq!(c.replicas.len(), 4);
         assert!(c.labels.is_empty());
         assert!(c.var_reference.len() > 40);
-        let cm = c.name_reference.iter().find(|r| r.kind == "ConfigMap").unwrap();
+        let cm = c
+            .name_reference
+            .iter()
+            .find(|r| r.kind == "ConfigMap")
+            .unwrap();
         assert_eq!(cm.version, "v1");
         assert!(has(&cm.specs, "Pod", "spec/volumes/configMap/name", false));
         assert!(c.name_reference.iter().any(|r| r.kind == "ServiceAccount"));
@@ -439,21 +591,31 @@ mod tests {
         c.try_merge(&extra).unwrap();
         c.try_merge(&extra).unwrap();
         assert_eq!(c.common_labels.len(), before + 1);
-        let cm = c.name_reference.iter().find(|r| r.kind == "ConfigMap").unwrap();
+        let cm = c
+            .name_reference
+            .iter()
+            .find(|r| r.kind == "ConfigMap")
+            .unwrap();
         assert!(has(&cm.specs, "Foo", "spec/cm", false));
-        assert_eq!(c.name_reference.iter().filter(|r| r.kind == "Bar").count(), 1);
+        assert_eq!(
+            c.name_reference.iter().filter(|r| r.kind == "Bar").count(),
+            1
+        );
     }
 
     #[test]
     fn conflicts_and_duplicates() {
         let mut c = TransformerConfig::default();
-        let a = TransformerConfig::parse(&doc("namePrefix:\n- path: metadata/name\n  kind: X\n")).unwrap();
+        let a = TransformerConfig::parse(&doc("namePrefix:\n- path: metadata/name\n  kind: X\n"))
+            .unwrap();
         c.try_merge(&a).unwrap();
         // A kind-less spec with the same path selects the existing one: duplicate.
         let b = TransformerConfig::parse(&doc("namePrefix:\n- path: metadata/name\n")).unwrap();
         c.try_merge(&b).unwrap();
         assert_eq!(c.name_prefix.len(), 1);
-        let d = TransformerConfig::parse(&doc("namePrefix:\n- path: metadata/name\n  create: true\n")).unwrap();
+        let d =
+            TransformerConfig::parse(&doc("namePrefix:\n- path: metadata/name\n  create: true\n"))
+                .unwrap();
         let e = c.clone().try_merge(&d).unwrap_err();
         assert!(e.msg.contains("conflicting fieldspecs"), "{e}");
         c.merge(&d);

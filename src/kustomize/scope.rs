@@ -38,15 +38,30 @@ mod tests {
     #[test]
     fn known_kinds() {
         assert!(is_cluster_scoped(&g("v1", "Namespace")));
-        assert!(is_cluster_scoped(&g("rbac.authorization.k8s.io/v1", "ClusterRole")));
-        assert!(is_cluster_scoped(&g("rbac.authorization.k8s.io/v1", "ClusterRoleBinding")));
-        assert!(is_cluster_scoped(&g("apiextensions.k8s.io/v1", "CustomResourceDefinition")));
+        assert!(is_cluster_scoped(&g(
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRole"
+        )));
+        assert!(is_cluster_scoped(&g(
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRoleBinding"
+        )));
+        assert!(is_cluster_scoped(&g(
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition"
+        )));
         assert!(is_cluster_scoped(&g("policy/v1beta1", "PodSecurityPolicy")));
-        assert!(is_cluster_scoped(&g("scheduling.k8s.io/v1", "PriorityClass")));
+        assert!(is_cluster_scoped(&g(
+            "scheduling.k8s.io/v1",
+            "PriorityClass"
+        )));
         assert!(!is_cluster_scoped(&g("v1", "ConfigMap")));
         assert!(!is_cluster_scoped(&g("apps/v1", "Deployment")));
         // Unlisted versions and CRD kinds are namespaced.
-        assert!(!is_cluster_scoped(&g("scheduling.k8s.io/v1alpha1", "PriorityClass")));
+        assert!(!is_cluster_scoped(&g(
+            "scheduling.k8s.io/v1alpha1",
+            "PriorityClass"
+        )));
         assert!(!is_cluster_scoped(&g("example.com/v1", "Namespace")));
         assert!(!is_cluster_scoped(&g("", "Namespace")));
     }

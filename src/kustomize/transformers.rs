@@ -5,6 +5,9 @@
 //!
 //! Behaviour follows kustomize v5.5.0 (see KUSTOMIZE-SEMANTICS §7–§9).
 
+// The `&mut Vec<Resource>` signatures are the pipeline's shared contract.
+#![allow(clippy::ptr_arg)]
+
 use super::config::{merge_one, parse_specs, TransformerConfig};
 use super::fieldspec::{visit, FieldSpec};
 use super::kustomization::Kustomization;
@@ -59,9 +62,17 @@ struct Pair {
 /// Read a `map[string]string` section (values must be strings; null is `""`),
 /// sorted by key as kustomize applies them.
 fn string_map(n: Option<&Node>, what: &str) -> Result<Vec<Pair>> {
-    let Some(n) = n.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
+    let Some(n) = n.filter(|n| !n.is_null()) else {
+        return Ok(Vec::new());
+    };
     let Some(map) = n.as_map() else {
-        return Err(Error::at(&n.pos, format!("'{what}' must be a mapping of strings, not a {}", n.type_name())));
+        return Err(Error::at(
+            &n.pos,
+            format!(
+                "'{what}' must be a mapping of strings, not a {}",
+                n.type_name()
+            ),
+        ));
     };
     let mut out = Vec::with_capacity(map.len());
     for (k, v) in map {
@@ -71,12 +82,23 @@ fn string_map(n: Option<&Node>, what: &str) -> Result<Vec<Pair>> {
             _ => {
                 return Err(Error::at(
                     &v.pos,
-                    format!("'{what}' value of '{k}' must be a string, not a {} (quote it)", v.type_name()),
+                    format!(
+                        "'{what}' value of '{k}' must be a string, not a {} (quote it)",
+                        v.type_name()
+                    ),
                 ))
             }
         };
-        let pos = if v.pos.is_none() { n.pos.clone() } else { v.pos.clone() };
-        out.push(Pair { key: k.clone(), value, pos });
+        let pos = if v.pos.is_none() {
+            n.pos.clone()
+        } else {
+            v.pos.clone()
+        };
+        out.push(Pair {
+            key: k.clone(),
+            value,
+            pos,
+        });
     }
     out.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(out)
@@ -89,7 +111,13 @@ fn entry_string(entry: &Node, key: &str, what: &str) -> Result<(String, Pos)> {
         Some(v) => match &v.value {
             Value::Null => Ok((String::new(), v.pos.clone())),
             Value::Str(s) => Ok((s.clone(), v.pos.clone())),
-            _ => Err(Error::at(&v.pos, format!("'{what}' field '{key}' must be a string, not a {}", v.type_name()))),
+            _ => Err(Error::at(
+                &v.pos,
+                format!(
+                    "'{what}' field '{key}' must be a string, not a {}",
+                    v.type_name()
+                ),
+            )),
         },
     }
 }
@@ -101,7 +129,13 @@ fn entry_bool(entry: &Node, key: &str, what: &str) -> Result<bool> {
         Some(v) => match &v.value {
             Value::Null => Ok(false),
             Value::Bool(b) => Ok(*b),
-            _ => Err(Error::at(&v.pos, format!("'{what}' field '{key}' must be a boolean, not a {}", v.type_name()))),
+            _ => Err(Error::at(
+                &v.pos,
+                format!(
+                    "'{what}' field '{key}' must be a boolean, not a {}",
+                    v.type_name()
+                ),
+            )),
         },
     }
 }
@@ -109,11 +143,20 @@ fn entry_bool(entry: &Node, key: &str, what: &str) -> Result<bool> {
 /// Reject keys of an entry not in `allowed`.
 fn check_keys(entry: &Node, allowed: &[&str], what: &str) -> Result<()> {
     let Some(map) = entry.as_map() else {
-        return Err(Error::at(&entry.pos, format!("'{what}' entries must be mappings, not a {}", entry.type_name())));
+        return Err(Error::at(
+            &entry.pos,
+            format!(
+                "'{what}' entries must be mappings, not a {}",
+                entry.type_name()
+            ),
+        ));
     };
     for (k, v) in map {
         if !allowed.contains(&k.as_str()) {
-            return Err(Error::at(&v.pos, format!("invalid Kustomization: unknown field \"{k}\" in a '{what}' entry")));
+            return Err(Error::at(
+                &v.pos,
+                format!("invalid Kustomization: unknown field \"{k}\" in a '{what}' entry"),
+            ));
         }
     }
     Ok(())
@@ -125,7 +168,10 @@ fn entries<'a>(k: &'a Kustomization, name: &str) -> Result<&'a [Node]> {
         None => Ok(&[]),
         Some(n) => match n.as_seq() {
             Some(s) => Ok(s.as_slice()),
-            None => Err(Error::at(&n.pos, format!("'{name}' must be a list, not a {}", n.type_name()))),
+            None => Err(Error::at(
+                &n.pos,
+                format!("'{name}' must be a list, not a {}", n.type_name()),
+            )),
         },
     }
 }
@@ -142,7 +188,10 @@ fn set_entry(node: &mut Node, key: &str, value: &str, pos: &Pos, what: &str) -> 
         }
         None => Err(Error::at(
             &node.pos,
-            format!("cannot set {what} '{key}': expected a mapping but found a {}", node.type_name()),
+            format!(
+                "cannot set {what} '{key}': expected a mapping but found a {}",
+                node.type_name()
+            ),
         )),
     }
 }
@@ -173,8 +222,14 @@ pub struct NamespaceOptions {
 }
 
 /// `namespace:`.
-pub fn namespace(k: &Kustomization, res: &mut Vec<Resource>, cfg: &TransformerConfig) -> Result<()> {
-    let Some((ns, pos)) = k.string("namespace")? else { return Ok(()) };
+pub fn namespace(
+    k: &Kustomization,
+    res: &mut Vec<Resource>,
+    cfg: &TransformerConfig,
+) -> Result<()> {
+    let Some((ns, pos)) = k.string("namespace")? else {
+        return Ok(());
+    };
     apply_namespace(res, &ns, &pos, &cfg.namespace, NamespaceOptions::default())
 }
 
@@ -191,7 +246,10 @@ pub fn apply_namespace(
     }
     let mut set = |node: &mut Node| -> Result<()> {
         if !node.is_scalar() {
-            return Err(Error::at(&node.pos, "namespace field specs must target scalar nodes"));
+            return Err(Error::at(
+                &node.pos,
+                "namespace field specs must target scalar nodes",
+            ));
         }
         if opts.unset_only && !node.scalar_string().unwrap_or_default().is_empty() {
             return Ok(());
@@ -209,7 +267,13 @@ pub fn apply_namespace(
         let gvk = gvk_of(r);
         // metadata.namespace: every kind not certainly cluster-scoped.
         if !is_cluster_scoped(&gvk) {
-            visit(&mut r.node, &["metadata".into(), "namespace".into()], true, pos, &mut set)?;
+            visit(
+                &mut r.node,
+                &["metadata".into(), "namespace".into()],
+                true,
+                pos,
+                &mut set,
+            )?;
         }
         let is_binding = gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding";
         if is_binding {
@@ -224,17 +288,25 @@ pub fn apply_namespace(
                 continue;
             }
             if s.matches(&gvk) {
-                visit(&mut r.node, &s.path, s.create, pos, &mut set)
-                    .map_err(|e| e.context(format!("namespace transformation failed for {}", r.id())))?;
+                visit(&mut r.node, &s.path, s.create, pos, &mut set).map_err(|e| {
+                    e.context(format!("namespace transformation failed for {}", r.id()))
+                })?;
             }
         }
         let cur = id_key(&res[i].id());
-        let matches: Vec<ResId> = res.iter().map(|x| x.id()).filter(|id| id_key(id) == cur).collect();
+        let matches: Vec<ResId> = res
+            .iter()
+            .map(|x| x.id())
+            .filter(|id| id_key(id) == cur)
+            .collect();
         if matches.len() != 1 {
             let ids: Vec<String> = matches.iter().map(|x| x.to_string()).collect();
             return Err(Error::at(
                 pos,
-                format!("namespace transformation produces ID conflict: [{}]", ids.join(" ")),
+                format!(
+                    "namespace transformation produces ID conflict: [{}]",
+                    ids.join(" ")
+                ),
             ));
         }
     }
@@ -249,12 +321,17 @@ fn role_binding_subjects(
     if opts.subjects == RoleBindingSubjects::None {
         return Ok(());
     }
-    let Some(subjects) = node.get_mut("subjects") else { return Ok(()) };
+    let Some(subjects) = node.get_mut("subjects") else {
+        return Ok(());
+    };
     if subjects.is_null() {
         return Ok(());
     }
     let Some(items) = subjects.as_seq_mut() else {
-        return Err(Error::at(&subjects.pos, "role binding 'subjects' must be a list"));
+        return Err(Error::at(
+            &subjects.pos,
+            "role binding 'subjects' must be a list",
+        ));
     };
     for subj in items.iter_mut() {
         if !subj.is_map() {
@@ -262,13 +339,17 @@ fn role_binding_subjects(
         }
         let wanted = match opts.subjects {
             RoleBindingSubjects::DefaultOnly => subj.str_at(&["name"]) == Some("default"),
-            RoleBindingSubjects::AllServiceAccounts => subj.str_at(&["kind"]) == Some("ServiceAccount"),
+            RoleBindingSubjects::AllServiceAccounts => {
+                subj.str_at(&["kind"]) == Some("ServiceAccount")
+            }
             RoleBindingSubjects::None => false,
         };
         if wanted {
             let pos = subj.pos.clone();
             let m = subj.as_map_mut().expect("checked");
-            let slot = m.entry("namespace".to_string()).or_insert_with(|| Node::new(Value::Null, pos));
+            let slot = m
+                .entry("namespace".to_string())
+                .or_insert_with(|| Node::new(Value::Null, pos));
             set(slot)?;
         }
     }
@@ -280,7 +361,11 @@ fn role_binding_subjects(
 // ---------------------------------------------------------------------------
 
 /// `namePrefix:` and `nameSuffix:` (prefix first, then suffix).
-pub fn prefix_suffix(k: &Kustomization, res: &mut Vec<Resource>, cfg: &TransformerConfig) -> Result<()> {
+pub fn prefix_suffix(
+    k: &Kustomization,
+    res: &mut Vec<Resource>,
+    cfg: &TransformerConfig,
+) -> Result<()> {
     if let Some((p, pos)) = k.string("namePrefix")? {
         apply_affix(res, &p, true, &pos, &cfg.name_prefix)?;
     }
@@ -298,7 +383,13 @@ fn skips_affix(id: &ResId) -> bool {
 }
 
 /// Add `affix` as a prefix (`prefix`) or suffix to the fields `specs` name.
-pub fn apply_affix(res: &mut [Resource], affix: &str, prefix: bool, pos: &Pos, specs: &[FieldSpec]) -> Result<()> {
+pub fn apply_affix(
+    res: &mut [Resource],
+    affix: &str,
+    prefix: bool,
+    pos: &Pos,
+    specs: &[FieldSpec],
+) -> Result<()> {
     if affix.is_empty() {
         return Ok(());
     }
@@ -324,8 +415,14 @@ pub fn apply_affix(res: &mut [Resource], affix: &str, prefix: bool, pos: &Pos, s
                 continue;
             }
             visit(&mut r.node, &s.path, s.create, pos, &mut |n: &mut Node| {
-                let Some(old) = n.scalar_string() else { return Ok(()) };
-                let new = if prefix { format!("{affix}{old}") } else { format!("{old}{affix}") };
+                let Some(old) = n.scalar_string() else {
+                    return Ok(());
+                };
+                let new = if prefix {
+                    format!("{affix}{old}")
+                } else {
+                    format!("{old}{affix}")
+                };
                 *n = Node::str(new, pos.clone());
                 Ok(())
             })?;
@@ -341,7 +438,11 @@ pub fn apply_affix(res: &mut [Resource], affix: &str, prefix: bool, pos: &Pos, s
 /// `labels:` entries then `commonLabels:`.
 pub fn labels(k: &Kustomization, res: &mut Vec<Resource>, cfg: &TransformerConfig) -> Result<()> {
     for entry in entries(k, "labels")? {
-        check_keys(entry, &["pairs", "includeSelectors", "includeTemplates", "fields"], "labels")?;
+        check_keys(
+            entry,
+            &["pairs", "includeSelectors", "includeTemplates", "fields"],
+            "labels",
+        )?;
         let pairs = string_map(entry.get("pairs"), "labels.pairs")?;
         let selectors = entry_bool(entry, "includeSelectors", "labels")?;
         let templates = entry_bool(entry, "includeTemplates", "labels")?;
@@ -349,7 +450,8 @@ pub fn labels(k: &Kustomization, res: &mut Vec<Resource>, cfg: &TransformerConfi
             Some(f) => parse_specs(f, "fields")?,
             None => Vec::new(),
         };
-        let specs = label_entry_specs(fields, selectors, templates, cfg).map_err(|e| e.or_at(&entry.pos))?;
+        let specs = label_entry_specs(fields, selectors, templates, cfg)
+            .map_err(|e| e.or_at(&entry.pos))?;
         apply_map(res, &pairs, &specs, "label")?;
     }
     let common = string_map(k.field("commonLabels"), "commonLabels")?;
@@ -375,7 +477,8 @@ pub fn label_entry_specs(
     } else {
         if include_templates {
             for s in &cfg.template_labels {
-                merge_one(&mut fss, s, true).map_err(|e| e.context("failed to merge template fieldSpec"))?;
+                merge_one(&mut fss, s, true)
+                    .map_err(|e| e.context("failed to merge template fieldSpec"))?;
             }
         }
         merge_one(&mut fss, &FieldSpec::new("metadata/labels", true), true).map_err(conflict)?;
@@ -384,7 +487,11 @@ pub fn label_entry_specs(
 }
 
 /// `commonAnnotations:`.
-pub fn annotations(k: &Kustomization, res: &mut Vec<Resource>, cfg: &TransformerConfig) -> Result<()> {
+pub fn annotations(
+    k: &Kustomization,
+    res: &mut Vec<Resource>,
+    cfg: &TransformerConfig,
+) -> Result<()> {
     let pairs = string_map(k.field("commonAnnotations"), "commonAnnotations")?;
     apply_map(res, &pairs, &cfg.common_annotations, "annotation")
 }
@@ -401,9 +508,13 @@ fn apply_map(res: &mut [Resource], pairs: &[Pair], specs: &[FieldSpec], what: &s
         let gvk = gvk_of(r);
         for p in pairs {
             for s in specs.iter().filter(|s| s.matches(&gvk)) {
-                visit(&mut r.node, &s.path, s.create, &p.pos, &mut |n: &mut Node| {
-                    set_entry(n, &p.key, &p.value, &p.pos, what)
-                })?;
+                visit(
+                    &mut r.node,
+                    &s.path,
+                    s.create,
+                    &p.pos,
+                    &mut |n: &mut Node| set_entry(n, &p.key, &p.value, &p.pos, what),
+                )?;
             }
         }
     }
@@ -412,9 +523,19 @@ fn apply_map(res: &mut [Resource], pairs: &[Pair], specs: &[FieldSpec], what: &s
 
 /// Apply a label map with the given specs (for callers such as generators' options
 /// or plugin configs).
-pub fn apply_labels(res: &mut [Resource], pairs: &[(String, String, Pos)], specs: &[FieldSpec]) -> Result<()> {
-    let pairs: Vec<Pair> =
-        pairs.iter().map(|(k, v, p)| Pair { key: k.clone(), value: v.clone(), pos: p.clone() }).collect();
+pub fn apply_labels(
+    res: &mut [Resource],
+    pairs: &[(String, String, Pos)],
+    specs: &[FieldSpec],
+) -> Result<()> {
+    let pairs: Vec<Pair> = pairs
+        .iter()
+        .map(|(k, v, p)| Pair {
+            key: k.clone(),
+            value: v.clone(),
+            pos: p.clone(),
+        })
+        .collect();
     apply_map(res, &pairs, specs, "label")
 }
 
@@ -435,19 +556,29 @@ pub fn replicas(k: &Kustomization, res: &mut Vec<Resource>, cfg: &TransformerCon
                 _ => {
                     return Err(Error::at(
                         &v.pos,
-                        format!("'replicas' field 'count' must be an integer, not a {}", v.type_name()),
+                        format!(
+                            "'replicas' field 'count' must be an integer, not a {}",
+                            v.type_name()
+                        ),
                     ))
                 }
             },
         };
-        let pos = if count_pos.is_none() { name_pos.clone() } else { count_pos };
+        let pos = if count_pos.is_none() {
+            name_pos.clone()
+        } else {
+            count_pos
+        };
         let mut found = false;
         for s in &cfg.replicas {
             for r in res.iter_mut() {
                 if is_empty(r) {
                     continue;
                 }
-                let hit = r.all_ids().iter().any(|id| id.name == name && s.matches(&id.gvk));
+                let hit = r
+                    .all_ids()
+                    .iter()
+                    .any(|id| id.name == name && s.matches(&id.gvk));
                 if !hit {
                     continue;
                 }
@@ -466,13 +597,27 @@ pub fn replicas(k: &Kustomization, res: &mut Vec<Resource>, cfg: &TransformerCon
                 .replicas
                 .iter()
                 .map(|s| {
-                    let or = |x: &str, d: &str| if x.is_empty() { d.to_string() } else { x.to_string() };
-                    format!("{}.{}.{}", or(&s.kind, "[noKind]"), or(&s.version, "[noVer]"), or(&s.group, "[noGrp]"))
+                    let or = |x: &str, d: &str| {
+                        if x.is_empty() {
+                            d.to_string()
+                        } else {
+                            x.to_string()
+                        }
+                    };
+                    format!(
+                        "{}.{}.{}",
+                        or(&s.kind, "[noKind]"),
+                        or(&s.version, "[noVer]"),
+                        or(&s.group, "[noGrp]")
+                    )
                 })
                 .collect();
             return Err(Error::at(
                 &name_pos,
-                format!("resource with name {name} does not match a config with the following GVK [{}]", gvks.join(" ")),
+                format!(
+                    "resource with name {name} does not match a config with the following GVK [{}]",
+                    gvks.join(" ")
+                ),
             ));
         }
     }
@@ -513,7 +658,10 @@ impl ImageMatcher<'_> {
             Value::Map(_) | Value::Seq(_) => {
                 return Err(Error::at(
                     &n.pos,
-                    format!("wrong node kind: expected a scalar image but got a {}", n.type_name()),
+                    format!(
+                        "wrong node kind: expected a scalar image but got a {}",
+                        n.type_name()
+                    ),
                 ))
             }
             _ => n.scalar_string().unwrap_or_default(),
@@ -541,15 +689,27 @@ pub fn split_image(image: &str) -> (String, String, String) {
         (None, None) => (image.to_string(), String::new(), String::new()),
         (c, Some(d)) if c.is_none() || d < c.unwrap_or(usize::MAX) => {
             let d = d + slash;
-            (image[..d].to_string(), String::new(), image[d + 1..].to_string())
+            (
+                image[..d].to_string(),
+                String::new(),
+                image[d + 1..].to_string(),
+            )
         }
         (Some(c), Some(d)) => {
             let (c, d) = (c + slash, d + slash);
-            (image[..c].to_string(), image[c + 1..d].to_string(), image[d + 1..].to_string())
+            (
+                image[..c].to_string(),
+                image[c + 1..d].to_string(),
+                image[d + 1..].to_string(),
+            )
         }
         (Some(c), None) => {
             let c = c + slash;
-            (image[..c].to_string(), image[c + 1..].to_string(), String::new())
+            (
+                image[..c].to_string(),
+                image[c + 1..].to_string(),
+                String::new(),
+            )
         }
         (None, Some(_)) => unreachable!("handled above"),
     }
@@ -587,7 +747,11 @@ pub fn rewrite_image(image: &str, rule: &ImageRule) -> String {
 
 /// Parse one `images:` entry.
 pub fn parse_image_rule(entry: &Node) -> Result<ImageRule> {
-    check_keys(entry, &["name", "newName", "newTag", "digest", "tagSuffix"], "images")?;
+    check_keys(
+        entry,
+        &["name", "newName", "newTag", "digest", "tagSuffix"],
+        "images",
+    )?;
     Ok(ImageRule {
         name: entry_string(entry, "name", "images")?.0,
         new_name: entry_string(entry, "newName", "images")?.0,
@@ -610,9 +774,16 @@ pub fn images(k: &Kustomization, res: &mut Vec<Resource>, cfg: &TransformerConfi
 /// Apply one image rule: the legacy pass over every `containers`/`initContainers`
 /// list anywhere, then the field-spec pass (both skip CustomResourceDefinitions).
 pub fn apply_image(res: &mut [Resource], rule: &ImageRule, specs: &[FieldSpec]) -> Result<()> {
-    let pattern = format!("^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$", rule.name);
-    let re = regex::Regex::new(&pattern)
-        .map_err(|e| Error::at(&rule.pos, format!("invalid image name '{}': {e}", rule.name)))?;
+    let pattern = format!(
+        "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
+        rule.name
+    );
+    let re = regex::Regex::new(&pattern).map_err(|e| {
+        Error::at(
+            &rule.pos,
+            format!("invalid image name '{}': {e}", rule.name),
+        )
+    })?;
     let m = ImageMatcher { rule, re };
     for r in res.iter_mut() {
         if is_empty(r) || r.kind() == "CustomResourceDefinition" {
@@ -627,7 +798,13 @@ pub fn apply_image(res: &mut [Resource], rule: &ImageRule, specs: &[FieldSpec]) 
         let gvk = gvk_of(r);
         for s in specs.iter().filter(|s| s.matches(&gvk)) {
             // Image fields are never created.
-            visit(&mut r.node, &s.path, false, &rule.pos, &mut |n: &mut Node| m.update(n))?;
+            visit(
+                &mut r.node,
+                &s.path,
+                false,
+                &rule.pos,
+                &mut |n: &mut Node| m.update(n),
+            )?;
         }
     }
     Ok(())
@@ -677,8 +854,15 @@ mod tests {
     const KFILE: &str = "app/kustomization.yaml";
 
     fn kust(text: &str) -> Kustomization {
-        let node = parse_stream(text, KFILE, &ParseOptions::kustomization()).unwrap().remove(0);
-        Kustomization { file: KFILE.into(), dir: "app".into(), kind: KustKind::Kustomization, node }
+        let node = parse_stream(text, KFILE, &ParseOptions::kustomization())
+            .unwrap()
+            .remove(0);
+        Kustomization {
+            file: KFILE.into(),
+            dir: "app".into(),
+            kind: KustKind::Kustomization,
+            node,
+        }
     }
 
     fn resources(text: &str) -> Vec<Resource> {
@@ -722,7 +906,10 @@ mod tests {
         let k = kust("resources: [res.yaml]\nnamespace: tgt\n");
         namespace(&k, &mut res, cfg()).unwrap();
         assert_eq!(s(&res[0], &["metadata", "namespace"]), Some("tgt"));
-        assert!(is_kust_line(at(&res[0], &["metadata", "namespace"]).unwrap(), 2));
+        assert!(is_kust_line(
+            at(&res[0], &["metadata", "namespace"]).unwrap(),
+            2
+        ));
         assert_eq!(res[0].meta.previous.len(), 1);
         assert_eq!(res[0].original_id().namespace, "");
         // v1 Namespace renamed, not namespaced.
@@ -740,7 +927,18 @@ mod tests {
         // APIService service namespace created; CRD webhook namespace not created.
         assert_eq!(s(&res[4], &["spec", "service", "namespace"]), Some("tgt"));
         assert!(at(&res[4], &["metadata", "namespace"]).is_none());
-        assert!(at(&res[5], &["spec", "conversion", "webhook", "clientConfig", "service", "namespace"]).is_none());
+        assert!(at(
+            &res[5],
+            &[
+                "spec",
+                "conversion",
+                "webhook",
+                "clientConfig",
+                "service",
+                "namespace"
+            ]
+        )
+        .is_none());
     }
 
     #[test]
@@ -750,7 +948,11 @@ mod tests {
         );
         let k = kust("namespace: other\n");
         let e = namespace(&k, &mut res, cfg()).unwrap_err();
-        assert!(e.msg.contains("namespace transformation produces ID conflict"), "{e}");
+        assert!(
+            e.msg
+                .contains("namespace transformation produces ID conflict"),
+            "{e}"
+        );
         assert_eq!(e.pos.line, 1);
     }
 
@@ -773,7 +975,12 @@ mod tests {
         assert!(is_kust_line(at(&res[0], &["metadata", "name"]).unwrap(), 2));
         assert_eq!(res[0].meta.prefixes, ["p-"]);
         assert_eq!(res[0].meta.suffixes, ["-s"]);
-        let names: Vec<&str> = res[0].meta.previous.iter().map(|i| i.name.as_str()).collect();
+        let names: Vec<&str> = res[0]
+            .meta
+            .previous
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect();
         assert_eq!(names, ["web", "p-web"]);
         assert_eq!(res[1].name(), "ns");
         assert_eq!(res[2].name(), "a.b");
@@ -793,16 +1000,34 @@ mod tests {
         labels(&k, &mut res, cfg()).unwrap();
         let ss = &res[0];
         assert_eq!(s(ss, &["metadata", "labels", "app"]), Some("web"));
-        assert_eq!(s(ss, &["spec", "selector", "matchLabels", "app"]), Some("web"));
-        assert_eq!(s(ss, &["spec", "template", "metadata", "labels", "num"]), Some("1"));
-        let vct = &at(ss, &["spec", "volumeClaimTemplates"]).unwrap().as_seq().unwrap()[0];
+        assert_eq!(
+            s(ss, &["spec", "selector", "matchLabels", "app"]),
+            Some("web")
+        );
+        assert_eq!(
+            s(ss, &["spec", "template", "metadata", "labels", "num"]),
+            Some("1")
+        );
+        let vct = &at(ss, &["spec", "volumeClaimTemplates"])
+            .unwrap()
+            .as_seq()
+            .unwrap()[0];
         assert_eq!(vct.str_at(&["metadata", "labels", "app"]), Some("web"));
         // Provenance: each value is the kustomization line of its key.
-        assert!(is_kust_line(at(ss, &["metadata", "labels", "app"]).unwrap(), 2));
-        assert!(is_kust_line(at(ss, &["spec", "selector", "matchLabels", "num"]).unwrap(), 3));
+        assert!(is_kust_line(
+            at(ss, &["metadata", "labels", "app"]).unwrap(),
+            2
+        ));
+        assert!(is_kust_line(
+            at(ss, &["spec", "selector", "matchLabels", "num"]).unwrap(),
+            3
+        ));
         assert_eq!(s(&res[1], &["spec", "selector", "app"]), Some("web"));
         // Job: template labels, no selector created.
-        assert_eq!(s(&res[2], &["spec", "template", "metadata", "labels", "app"]), Some("web"));
+        assert_eq!(
+            s(&res[2], &["spec", "template", "metadata", "labels", "app"]),
+            Some("web")
+        );
         assert!(at(&res[2], &["spec", "selector"]).is_none());
         // Unknown kinds: metadata only.
         assert_eq!(s(&res[3], &["metadata", "labels", "app"]), Some("web"));
@@ -821,13 +1046,22 @@ mod tests {
         assert_eq!(s(d, &["metadata", "labels", "a"]), Some("x"));
         assert!(at(d, &["spec", "template", "metadata", "labels", "a"]).is_none());
         assert!(at(d, &["spec", "selector", "matchLabels", "a"]).is_none());
-        assert_eq!(s(d, &["spec", "template", "metadata", "labels", "b"]), Some("yy"));
+        assert_eq!(
+            s(d, &["spec", "template", "metadata", "labels", "b"]),
+            Some("yy")
+        );
         assert!(at(d, &["spec", "selector", "matchLabels", "b"]).is_none());
         assert_eq!(s(d, &["spec", "selector", "matchLabels", "c"]), Some("z"));
-        assert_eq!(s(d, &["spec", "template", "metadata", "labels", "c"]), Some("z"));
+        assert_eq!(
+            s(d, &["spec", "template", "metadata", "labels", "c"]),
+            Some("z")
+        );
         assert_eq!(s(d, &["spec", "extra", "labels", "d"]), Some("w"));
         assert_eq!(s(d, &["metadata", "labels", "d"]), Some("w"));
-        assert!(is_kust_line(at(d, &["metadata", "labels", "b"]).unwrap(), 5));
+        assert!(is_kust_line(
+            at(d, &["metadata", "labels", "b"]).unwrap(),
+            5
+        ));
     }
 
     #[test]
@@ -835,9 +1069,19 @@ mod tests {
         let mut res = resources(DEPLOY);
         let e = labels(&kust("commonLabels:\n  v: 1\n"), &mut res, cfg()).unwrap_err();
         assert_eq!(e.pos.line, 2);
-        let e = labels(&kust("labels:\n- pairs: {a: b}\n  bogus: true\n"), &mut res, cfg()).unwrap_err();
+        let e = labels(
+            &kust("labels:\n- pairs: {a: b}\n  bogus: true\n"),
+            &mut res,
+            cfg(),
+        )
+        .unwrap_err();
         assert_eq!(e.pos.line, 3);
-        let e = labels(&kust("labels:\n- pairs: {a: b}\n  includeSelectors: 3\n"), &mut res, cfg()).unwrap_err();
+        let e = labels(
+            &kust("labels:\n- pairs: {a: b}\n  includeSelectors: 3\n"),
+            &mut res,
+            cfg(),
+        )
+        .unwrap_err();
         assert_eq!(e.pos.line, 3);
         // A null value is the empty string.
         labels(&kust("commonLabels:\n  a:\n"), &mut res, cfg()).unwrap();
@@ -853,14 +1097,40 @@ mod tests {
         let k = kust("commonAnnotations:\n  note: hi\n");
         annotations(&k, &mut res, cfg()).unwrap();
         assert_eq!(s(&res[0], &["metadata", "annotations", "note"]), Some("hi"));
-        assert_eq!(s(&res[0], &["spec", "template", "metadata", "annotations", "note"]), Some("hi"));
-        assert!(at(&res[0], &["spec", "selector"]).is_none());
-        assert_eq!(s(&res[1], &["spec", "jobTemplate", "metadata", "annotations", "note"]), Some("hi"));
         assert_eq!(
-            s(&res[1], &["spec", "jobTemplate", "spec", "template", "metadata", "annotations", "note"]),
+            s(
+                &res[0],
+                &["spec", "template", "metadata", "annotations", "note"]
+            ),
             Some("hi")
         );
-        assert!(is_kust_line(at(&res[1], &["metadata", "annotations", "note"]).unwrap(), 2));
+        assert!(at(&res[0], &["spec", "selector"]).is_none());
+        assert_eq!(
+            s(
+                &res[1],
+                &["spec", "jobTemplate", "metadata", "annotations", "note"]
+            ),
+            Some("hi")
+        );
+        assert_eq!(
+            s(
+                &res[1],
+                &[
+                    "spec",
+                    "jobTemplate",
+                    "spec",
+                    "template",
+                    "metadata",
+                    "annotations",
+                    "note"
+                ]
+            ),
+            Some("hi")
+        );
+        assert!(is_kust_line(
+            at(&res[1], &["metadata", "annotations", "note"]).unwrap(),
+            2
+        ));
     }
 
     #[test]
@@ -877,40 +1147,86 @@ mod tests {
         let r = at(&res[0], &["spec", "replicas"]).unwrap();
         assert_eq!(r.as_i64(), Some(3));
         assert!(is_kust_line(r, 3));
-        assert_eq!(at(&res[1], &["spec", "replicas"]).unwrap().as_i64(), Some(3));
+        assert_eq!(
+            at(&res[1], &["spec", "replicas"]).unwrap().as_i64(),
+            Some(3)
+        );
         assert!(at(&res[2], &["spec"]).is_none());
-        let e = replicas(&kust("replicas:\n- name: zz\n  count: 2\n"), &mut res, cfg()).unwrap_err();
+        let e = replicas(
+            &kust("replicas:\n- name: zz\n  count: 2\n"),
+            &mut res,
+            cfg(),
+        )
+        .unwrap_err();
         assert_eq!(
             e.msg,
             "resource with name zz does not match a config with the following GVK [Deployment.[noVer].[noGrp] StatefulSet.[noVer].[noGrp] ReplicaSet.[noVer].[noGrp] ReplicationController.[noVer].[noGrp]]"
         );
-        let e = replicas(&kust("replicas:\n- name: web\n  count: \"3\"\n"), &mut res, cfg()).unwrap_err();
+        let e = replicas(
+            &kust("replicas:\n- name: web\n  count: \"3\"\n"),
+            &mut res,
+            cfg(),
+        )
+        .unwrap_err();
         assert_eq!(e.pos.line, 3);
     }
 
     #[test]
     fn image_split_and_rewrite() {
         assert_eq!(split_image("nginx"), ("nginx".into(), "".into(), "".into()));
-        assert_eq!(split_image("nginx:1"), ("nginx".into(), "1".into(), "".into()));
-        assert_eq!(split_image("a/b@sha256:x"), ("a/b".into(), "".into(), "sha256:x".into()));
-        assert_eq!(split_image("localhost:5000/app:2.0"), ("localhost:5000/app".into(), "2.0".into(), "".into()));
-        assert_eq!(split_image("m:5@sha256:d"), ("m".into(), "5".into(), "sha256:d".into()));
+        assert_eq!(
+            split_image("nginx:1"),
+            ("nginx".into(), "1".into(), "".into())
+        );
+        assert_eq!(
+            split_image("a/b@sha256:x"),
+            ("a/b".into(), "".into(), "sha256:x".into())
+        );
+        assert_eq!(
+            split_image("localhost:5000/app:2.0"),
+            ("localhost:5000/app".into(), "2.0".into(), "".into())
+        );
+        assert_eq!(
+            split_image("m:5@sha256:d"),
+            ("m".into(), "5".into(), "sha256:d".into())
+        );
         let rule = |f: &dyn Fn(&mut ImageRule)| {
             let mut r = ImageRule::default();
             f(&mut r);
             r
         };
-        assert_eq!(rewrite_image("busybox@sha256:abc", &rule(&|r| r.new_tag = "latest".into())), "busybox:latest");
-        assert_eq!(rewrite_image("mysql:5@sha256:def", &rule(&|r| r.new_name = "mariadb".into())), "mariadb:5@sha256:def");
-        assert_eq!(rewrite_image("a:1", &rule(&|r| r.digest = "sha256:x".into())), "a@sha256:x");
         assert_eq!(
-            rewrite_image("a:1", &rule(&|r| {
-                r.new_tag = "2".into();
-                r.digest = "sha256:x".into()
-            })),
+            rewrite_image(
+                "busybox@sha256:abc",
+                &rule(&|r| r.new_tag = "latest".into())
+            ),
+            "busybox:latest"
+        );
+        assert_eq!(
+            rewrite_image(
+                "mysql:5@sha256:def",
+                &rule(&|r| r.new_name = "mariadb".into())
+            ),
+            "mariadb:5@sha256:def"
+        );
+        assert_eq!(
+            rewrite_image("a:1", &rule(&|r| r.digest = "sha256:x".into())),
+            "a@sha256:x"
+        );
+        assert_eq!(
+            rewrite_image(
+                "a:1",
+                &rule(&|r| {
+                    r.new_tag = "2".into();
+                    r.digest = "sha256:x".into()
+                })
+            ),
             "a:2@sha256:x"
         );
-        assert_eq!(rewrite_image("a:1@sha256:y", &rule(&|r| r.tag_suffix = "-s".into())), "a:1-s");
+        assert_eq!(
+            rewrite_image("a:1@sha256:y", &rule(&|r| r.tag_suffix = "-s".into())),
+            "a:1-s"
+        );
     }
 
     #[test]
@@ -926,26 +1242,56 @@ mod tests {
         );
         images(&k, &mut res, cfg()).unwrap();
         let c = |r: &Resource, path: &[&str], i: usize| {
-            at(r, path).unwrap().as_seq().unwrap()[i].str_at(&["image"]).unwrap().to_string()
+            at(r, path).unwrap().as_seq().unwrap()[i]
+                .str_at(&["image"])
+                .unwrap()
+                .to_string()
         };
-        assert_eq!(c(&res[0], &["spec", "template", "spec", "containers"], 0), "reg/nginx:1.2");
-        assert_eq!(c(&res[0], &["spec", "template", "spec", "initContainers"], 0), "busybox:latest");
-        let img = &at(&res[0], &["spec", "template", "spec", "containers"]).unwrap().as_seq().unwrap()[0];
+        assert_eq!(
+            c(&res[0], &["spec", "template", "spec", "containers"], 0),
+            "reg/nginx:1.2"
+        );
+        assert_eq!(
+            c(&res[0], &["spec", "template", "spec", "initContainers"], 0),
+            "busybox:latest"
+        );
+        let img = &at(&res[0], &["spec", "template", "spec", "containers"])
+            .unwrap()
+            .as_seq()
+            .unwrap()[0];
         assert!(is_kust_line(img.get("image").unwrap(), 2));
-        assert_eq!(c(&res[1], &["spec", "deep", "containers"], 0), "reg/nginx:1.2");
+        assert_eq!(
+            c(&res[1], &["spec", "deep", "containers"], 0),
+            "reg/nginx:1.2"
+        );
         assert_eq!(c(&res[2], &["spec", "containers"], 0), "nginx");
         assert_eq!(c(&res[3], &["spec", "containers"], 0), "docker.io/nginx");
         assert_eq!(c(&res[3], &["spec", "containers"], 1), "nginxy");
         // The legacy and field-spec passes both apply the suffix.
-        assert_eq!(c(&res[3], &["spec", "containers"], 2), "redis:6-alpine-alpine");
+        assert_eq!(
+            c(&res[3], &["spec", "containers"], 2),
+            "redis:6-alpine-alpine"
+        );
     }
 
     #[test]
     fn images_errors() {
-        let mut res = resources("apiVersion: x/v1\nkind: Foo\nmetadata:\n  name: f\nspec:\n  containers: [\"nginx\"]\n");
-        let e = images(&kust("images:\n- name: redis\n  newTag: x\n"), &mut res, cfg()).unwrap_err();
+        let mut res = resources(
+            "apiVersion: x/v1\nkind: Foo\nmetadata:\n  name: f\nspec:\n  containers: [\"nginx\"]\n",
+        );
+        let e = images(
+            &kust("images:\n- name: redis\n  newTag: x\n"),
+            &mut res,
+            cfg(),
+        )
+        .unwrap_err();
         assert_eq!(e.pos.line, 6);
-        let e = images(&kust("images:\n- name: redis\n  newTag: 1.2\n"), &mut res, cfg()).unwrap_err();
+        let e = images(
+            &kust("images:\n- name: redis\n  newTag: 1.2\n"),
+            &mut res,
+            cfg(),
+        )
+        .unwrap_err();
         assert_eq!(e.pos.line, 3);
         assert_eq!(e.pos.file.as_deref(), Some(KFILE));
     }
