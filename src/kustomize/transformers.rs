@@ -9,7 +9,7 @@
 #![allow(clippy::ptr_arg)]
 
 use super::config::{merge_one, parse_specs, TransformerConfig};
-use super::fieldspec::{visit, FieldSpec};
+use super::fieldspec::FieldSpec;
 use super::kustomization::Kustomization;
 use super::scope::is_cluster_scoped;
 use crate::error::{Error, Result};
@@ -50,6 +50,87 @@ fn id_key(id: &ResId) -> (Gvk, String, String) {
         id.namespace.clone()
     };
     (id.gvk.clone(), id.name.clone(), ns)
+}
+
+/// Visit the field `path` names in `node` (an object), as kustomize's field-spec
+/// filter does: sequences on the way are walked element by element, null or
+/// missing fields stop the walk unless `create` (then maps are created at `pos`
+/// and a missing final field is created as null), a `[]` suffix marks a list that
+/// is never created, and a non-null scalar met on the way is an error.
+fn visit(
+    node: &mut Node,
+    path: &[String],
+    create: bool,
+    pos: &Pos,
+    f: &mut dyn FnMut(&mut Node) -> Result<()>,
+) -> Result<()> {
+    let id = ResId::of(node);
+    walk(node, path, create, pos, f).map_err(|e| match e {
+        Walk::Scalar(p) => Error::at(
+            &p,
+            format!(
+                "considering field '{}' of object {id}: expected sequence or mapping node",
+                path.join("/")
+            ),
+        ),
+        Walk::Other(e) => e,
+    })
+}
+
+enum Walk {
+    Scalar(Pos),
+    Other(Error),
+}
+
+fn walk(
+    node: &mut Node,
+    path: &[String],
+    create: bool,
+    pos: &Pos,
+    f: &mut dyn FnMut(&mut Node) -> Result<()>,
+) -> Result<(), Walk> {
+    if path.is_empty() {
+        return f(node).map_err(Walk::Other);
+    }
+    match &mut node.value {
+        Value::Seq(items) => {
+            for item in items.iter_mut() {
+                walk(item, path, create, pos, f)?;
+            }
+            return Ok(());
+        }
+        Value::Map(_) => {}
+        Value::Null => return Ok(()),
+        _ => return Err(Walk::Scalar(node.pos.clone())),
+    }
+    let (seg, is_list) = match path[0].strip_suffix("[]") {
+        Some(s) => (s, true),
+        None => (path[0].as_str(), false),
+    };
+    let last = path.len() == 1;
+    let map = node.as_map_mut().expect("checked");
+    if !map.contains_key(seg) {
+        if !create || is_list {
+            return Ok(());
+        }
+        let child = if last {
+            Node::new(Value::Null, pos.clone())
+        } else {
+            Node::map(pos.clone())
+        };
+        map.insert(seg.to_string(), child);
+    }
+    let child = map.get_mut(seg).expect("present");
+    if child.is_null() {
+        // A null field is missing unless it may be created.
+        if !create || is_list {
+            return Ok(());
+        }
+        if !last {
+            *child = Node::map(pos.clone());
+        }
+    }
+    walk(child, &path[1..], create, pos, f)
 }
 
 /// One `key: value` of a string map section, with the value's position.
@@ -1086,6 +1167,27 @@ mod tests {
         // A null value is the empty string.
         labels(&kust("commonLabels:\n  a:\n"), &mut res, cfg()).unwrap();
         assert_eq!(s(&res[0], &["metadata", "labels", "a"]), Some(""));
+    }
+
+    #[test]
+    fn scalar_on_the_way_is_an_error_null_is_missing() {
+        let mut res = resources(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: s\nspec:\n  template:\n    spec:\n      affinity: 3\n",
+        );
+        let e = labels(&kust("commonLabels: {a: b}\n"), &mut res, cfg()).unwrap_err();
+        assert!(e.msg.contains("expected sequence or mapping node"), "{e}");
+        assert_eq!(e.pos.line, 8);
+        let mut res = resources(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: s\nspec:\n  selector:\n    matchLabels:\n  template:\n    metadata:\n      labels: null\n",
+        );
+        labels(&kust("commonLabels: {a: b}\n"), &mut res, cfg()).unwrap();
+        assert!(at(&res[0], &["spec", "selector", "matchLabels"])
+            .unwrap()
+            .is_null());
+        assert_eq!(
+            s(&res[0], &["spec", "template", "metadata", "labels", "a"]),
+            Some("b")
+        );
     }
 
     #[test]
