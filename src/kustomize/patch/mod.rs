@@ -477,6 +477,12 @@ pub fn patches(
                     }
                 }
                 Some(t) => {
+                    if docs.len() > 1 {
+                        return Err(Error::at(
+                            &text.pos,
+                            "Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set `patches.target` field",
+                        ));
+                    }
                     for d in &docs {
                         let idx = selected(res, t);
                         apply_smp_to(res, &idx, d, opts)?;
@@ -496,6 +502,7 @@ pub fn patches(
 }
 
 /// `patchesJson6902:`.
+#[allow(clippy::ptr_arg)] // the signature is the shared contract
 pub fn patches_json6902(
     k: &Kustomization,
     src: &dyn Source,

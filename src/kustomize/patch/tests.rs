@@ -297,3 +297,129 @@ fn legacy_sections() {
     .unwrap_err();
     assert!(e.msg.contains("must specify the target name"));
 }
+
+/// Single-level conformance cases that only use resources files and patches
+/// (skipped when the shared conformance tree is absent).
+#[test]
+fn conformance_single_level_patch_cases() {
+    let root = std::path::Path::new("/work/shared/conformance/kustomize/cases");
+    if !root.exists() {
+        return;
+    }
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    for case in names {
+        let target = std::fs::read_to_string(case.join("target"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let dir = if target == "." {
+            String::new()
+        } else {
+            target.clone()
+        };
+        let inp = case.join("in");
+        let kfile = if dir.is_empty() {
+            "kustomization.yaml".to_string()
+        } else {
+            format!("{dir}/kustomization.yaml")
+        };
+        let Ok(ktext) = std::fs::read_to_string(inp.join(&kfile)) else {
+            continue;
+        };
+        let node = parse_stream(&ktext, &kfile, &ParseOptions::kustomization())
+            .unwrap()
+            .remove(0);
+        let Some(m) = node.as_map() else { continue };
+        let allowed = [
+            "resources",
+            "patches",
+            "patchesStrategicMerge",
+            "patchesJson6902",
+            "apiVersion",
+            "kind",
+        ];
+        // name references are another stage's work
+        if case.ends_with("gvknpatch__TestNameReferenceAfterGvknChange") {
+            continue;
+        }
+        if !m.keys().any(|k| k.starts_with("patches"))
+            || m.keys().any(|k| !allowed.contains(&k.as_str()))
+        {
+            continue;
+        }
+        let src = crate::source::FsSource::new(&inp).unwrap();
+        let k = Kustomization {
+            file: kfile.clone(),
+            dir: dir.clone(),
+            kind: KustKind::Kustomization,
+            node: node.clone(),
+        };
+        let mut res = Vec::new();
+        let mut only_files = true;
+        for (r, _) in k.strings("resources").unwrap() {
+            let p = crate::source::join(&dir, &r).unwrap();
+            if src.entry(&p).unwrap() != Some(EntryKind::File) {
+                only_files = false;
+                break;
+            }
+            let text = decode(&src.read(&p).unwrap(), &p).unwrap();
+            for d in parse_stream(&text, &p, &ParseOptions::resource()).unwrap() {
+                if !d.is_null() {
+                    res.push(Resource::new(d, Pos::none()));
+                }
+            }
+        }
+        if !only_files {
+            continue;
+        }
+        checked += 1;
+        let mut inputs = Vec::new();
+        let out = patches_strategic_merge(&k, &src, &mut res, &mut inputs)
+            .and_then(|_| patches(&k, &src, &mut res, &mut inputs))
+            .and_then(|_| patches_json6902(&k, &src, &mut res, &mut inputs));
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let expect_err = case.join("expect-error").exists();
+        match (out, expect_err) {
+            (Err(_), true) => {}
+            (Err(e), false) => failures.push(format!("{name}: unexpected error {e}")),
+            (Ok(()), true) => failures.push(format!("{name}: expected an error")),
+            (Ok(()), false) => {
+                let exp = std::fs::read_to_string(case.join("expected.yaml")).unwrap();
+                let want: Vec<Node> = parse_stream(&exp, "e", &ParseOptions::resource())
+                    .unwrap()
+                    .into_iter()
+                    .filter(|d| !d.is_null())
+                    .collect();
+                let mut got: Vec<Node> = res.iter().map(|r| r.node.clone()).collect();
+                let mut missing = Vec::new();
+                for w in want {
+                    match got.iter().position(|g| *g == w) {
+                        Some(i) => {
+                            got.remove(i);
+                        }
+                        None => missing.push(w.to_json().to_string()),
+                    }
+                }
+                if !missing.is_empty() || !got.is_empty() {
+                    let extra: Vec<String> = got.iter().map(|g| g.to_json().to_string()).collect();
+                    failures.push(format!(
+                        "{name}:\n  missing {missing:?}\n  unexpected {extra:?}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{checked} checked, failures:\n{}",
+        failures.join("\n")
+    );
+    assert!(checked > 5, "only {checked} cases checked");
+}
