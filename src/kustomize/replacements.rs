@@ -872,4 +872,4 @@ fn keep_tag(old: &Value, text: &str) -> Result<Value> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
