@@ -48,7 +48,11 @@ impl Cand {
             .previous
             .iter()
             .map(|p| ResId {
-                gvk: Gvk { group: group.clone(), version: version.clone(), kind: p.gvk.kind.clone() },
+                gvk: Gvk {
+                    group: group.clone(),
+                    version: version.clone(),
+                    kind: p.gvk.kind.clone(),
+                },
                 name: p.name.clone(),
                 namespace: p.namespace.clone(),
             })
@@ -99,7 +103,8 @@ fn affixes_equal(a: &Cand, b: &Cand, allow_empty: bool) -> bool {
     if allow_empty {
         let pe = a.prefixes.is_empty() || b.prefixes.is_empty();
         let se = a.suffixes.is_empty() || b.suffixes.is_empty();
-        (pe || same_ending(&a.prefixes, &b.prefixes)) && (se || same_ending(&a.suffixes, &b.suffixes))
+        (pe || same_ending(&a.prefixes, &b.prefixes))
+            && (se || same_ending(&a.suffixes, &b.suffixes))
     } else {
         same_ending(&a.prefixes, &b.prefixes) && same_ending(&a.suffixes, &b.suffixes)
     }
@@ -125,7 +130,11 @@ impl Ctx<'_> {
             .iter()
             .copied()
             .filter(|&i| c[i].prev.iter().any(|id| id.name == old))
-            .filter(|&i| c[i].prev.iter().any(|id| gvk_selected(&id.gvk, &self.target)))
+            .filter(|&i| {
+                c[i].prev
+                    .iter()
+                    .any(|id| gvk_selected(&id.gvk, &self.target))
+            })
             .filter(|&i| match &self.role_ref {
                 Some(g) => c[i].prev.iter().any(|id| gvk_selected(&id.gvk, g)),
                 None => true,
@@ -165,8 +174,12 @@ impl Ctx<'_> {
     }
 
     fn set_scalar(&self, node: &mut Node) -> Result<()> {
-        let Some(old) = node.scalar_string() else { return Ok(()) };
-        let Some(i) = self.select(&old, &self.subset, false)? else { return Ok(()) };
+        let Some(old) = node.scalar_string() else {
+            return Ok(());
+        };
+        let Some(i) = self.select(&old, &self.subset, false)? else {
+            return Ok(());
+        };
         let new = &self.cands[i].cur.name;
         if *new != old {
             node.value = Value::Str(new.clone());
@@ -176,7 +189,10 @@ impl Ctx<'_> {
 
     fn set_mapping(&self, node: &mut Node) -> Result<()> {
         let Some(name_node) = node.get("name") else {
-            return Err(Error::at(&node.pos, "path config error; no 'name' field in node"));
+            return Err(Error::at(
+                &node.pos,
+                "path config error; no 'name' field in node",
+            ));
         };
         let old = name_node.scalar_string().unwrap_or_default();
         let name_pos = name_node.pos.clone();
@@ -184,32 +200,50 @@ impl Ctx<'_> {
             None => self.subset.clone(),
             Some(ns) => {
                 let ns = ns.scalar_string().unwrap_or_default();
-                let by_org: Vec<usize> =
-                    self.subset.iter().copied().filter(|&i| self.cands[i].org_ns.as_deref() == Some(ns.as_str())).collect();
+                let by_org: Vec<usize> = self
+                    .subset
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.cands[i].org_ns.as_deref() == Some(ns.as_str()))
+                    .collect();
                 if !by_org.is_empty() {
                     by_org
                 } else {
-                    self.subset.iter().copied().filter(|&i| self.cands[i].cur_ns() == ns).collect()
+                    self.subset
+                        .iter()
+                        .copied()
+                        .filter(|&i| self.cands[i].cur_ns() == ns)
+                        .collect()
                 }
             }
         };
-        let Some(i) = self.select(&old, &candidates, true)? else { return Ok(()) };
+        let Some(i) = self.select(&old, &candidates, true)? else {
+            return Ok(());
+        };
         let referral = &self.cands[i].cur;
         if referral.name == old && referral.namespace.is_empty() {
             return Ok(());
         }
-        let Some(m) = node.as_map_mut() else { return Ok(()) };
+        let Some(m) = node.as_map_mut() else {
+            return Ok(());
+        };
         match m.get_mut("name") {
             Some(n) => n.value = Value::Str(referral.name.clone()),
             None => {
-                m.insert("name".into(), Node::str(referral.name.clone(), name_pos.clone()));
+                m.insert(
+                    "name".into(),
+                    Node::str(referral.name.clone(), name_pos.clone()),
+                );
             }
         }
         if !referral.namespace.is_empty() {
             match m.get_mut("namespace") {
                 Some(n) => n.value = Value::Str(referral.namespace.clone()),
                 None => {
-                    m.insert("namespace".into(), Node::str(referral.namespace.clone(), name_pos));
+                    m.insert(
+                        "namespace".into(),
+                        Node::str(referral.namespace.clone(), name_pos),
+                    );
                 }
             }
         }
@@ -226,7 +260,10 @@ impl Ctx<'_> {
                         Value::Null => {}
                         Value::Map(_) => self.set_mapping(item)?,
                         Value::Seq(_) => {
-                            return Err(Error::at(&item.pos, "a name reference list item must be a string or a map"))
+                            return Err(Error::at(
+                                &item.pos,
+                                "a name reference list item must be a string or a map",
+                            ))
                         }
                         _ => self.set_scalar(item)?,
                     }
@@ -244,16 +281,23 @@ fn role_binding_namespaces(r: &Resource) -> Result<Vec<String>> {
     if r.kind() != "RoleBinding" {
         return Ok(out);
     }
-    let Some(subjects) = r.node.get("subjects").and_then(|s| s.as_seq()) else { return Ok(out) };
+    let Some(subjects) = r.node.get("subjects").and_then(|s| s.as_seq()) else {
+        return Ok(out);
+    };
     for s in subjects {
-        let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind")) else { continue };
+        let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind")) else {
+            continue;
+        };
         if kind.as_str() == Some("ServiceAccount") {
             match ns.as_str() {
                 Some(n) => out.push(n.to_string()),
                 None => {
                     return Err(Error::at(
                         &ns.pos,
-                        format!("Invalid Input: namespace is blank for resource \"{}\"", id_string(&r.id())),
+                        format!(
+                            "Invalid Input: namespace is blank for resource \"{}\"",
+                            id_string(&r.id())
+                        ),
                     ))
                 }
             }
@@ -267,11 +311,19 @@ fn role_ref_gvk(r: &Resource) -> Option<Gvk> {
     let rr = r.node.get("roleRef")?;
     let group = rr.get("apiGroup")?.scalar_string()?;
     let kind = rr.get("kind")?.scalar_string()?;
-    Some(Gvk { group, version: String::new(), kind })
+    Some(Gvk {
+        group,
+        version: String::new(),
+        kind,
+    })
 }
 
 fn rule_gvk(rule: &NameRefRule) -> Gvk {
-    Gvk { group: rule.group.clone(), version: rule.version.clone(), kind: rule.kind.clone() }
+    Gvk {
+        group: rule.group.clone(),
+        version: rule.version.clone(),
+        kind: rule.kind.clone(),
+    }
 }
 
 /// Fix every name reference.
@@ -295,7 +347,11 @@ pub fn fix_name_references(res: &mut [Resource], cfg: &TransformerConfig) -> Res
             let rb = role_binding_namespaces(&res[ri])?;
             let my_ns = referrer.cur_ns();
             (0..cands.len())
-                .filter(|&i| cands[i].cluster_scoped || cands[i].cur_ns() == my_ns || rb.contains(&cands[i].cur.namespace))
+                .filter(|&i| {
+                    cands[i].cluster_scoped
+                        || cands[i].cur_ns() == my_ns
+                        || rb.contains(&cands[i].cur.namespace)
+                })
                 .collect()
         };
         let role_ref = role_ref_gvk(&res[ri]);
@@ -306,18 +362,36 @@ pub fn fix_name_references(res: &mut [Resource], cfg: &TransformerConfig) -> Res
                 subset: subset.clone(),
                 referrer,
                 target: rule_gvk(rule),
-                role_ref: if path.ends_with("roleRef/name") { role_ref.clone() } else { None },
+                role_ref: if path.ends_with("roleRef/name") {
+                    role_ref.clone()
+                } else {
+                    None
+                },
             };
             let cur = referrer.cur.clone();
-            visit(&mut res[ri].node, &spec.path, false, &Pos::none(), &mut |n| {
-                ctx.set(n).map_err(|e| {
-                    let pos = if e.pos.is_none() { n.pos.clone() } else { e.pos.clone() };
-                    Error::at(
-                        &pos,
-                        format!("updating name reference in '{path}' field of '{}': {}", id_string(&cur), e.msg),
-                    )
-                })
-            })?;
+            visit(
+                &mut res[ri].node,
+                &spec.path,
+                false,
+                &Pos::none(),
+                &mut |n| {
+                    ctx.set(n).map_err(|e| {
+                        let pos = if e.pos.is_none() {
+                            n.pos.clone()
+                        } else {
+                            e.pos.clone()
+                        };
+                        Error::at(
+                            &pos,
+                            format!(
+                                "updating name reference in '{path}' field of '{}': {}",
+                                id_string(&cur),
+                                e.msg
+                            ),
+                        )
+                    })
+                },
+            )?;
         }
     }
     Ok(())

@@ -11,8 +11,15 @@ use crate::source::{self, Source};
 use crate::yaml::{decode, parse_stream, Node, ParseOptions, Pos, Value};
 
 /// Apply this kustomization's replacements.
-pub fn replacements(k: &Kustomization, src: &dyn Source, res: &mut [Resource], inputs: &mut Vec<String>) -> Result<()> {
-    let Some(list) = k.field("replacements") else { return Ok(()) };
+pub fn replacements(
+    k: &Kustomization,
+    src: &dyn Source,
+    res: &mut [Resource],
+    inputs: &mut Vec<String>,
+) -> Result<()> {
+    let Some(list) = k.field("replacements") else {
+        return Ok(());
+    };
     let Some(items) = list.as_seq() else {
         return Err(Error::at(&list.pos, "'replacements' must be a list"));
     };
@@ -23,7 +30,10 @@ pub fn replacements(k: &Kustomization, src: &dyn Source, res: &mut [Resource], i
         };
         for key in m.keys() {
             if !matches!(key.as_str(), "path" | "source" | "targets") {
-                return Err(Error::at(&item.pos, format!("invalid Kustomization: json: unknown field \"{key}\"")));
+                return Err(Error::at(
+                    &item.pos,
+                    format!("invalid Kustomization: json: unknown field \"{key}\""),
+                ));
             }
         }
         match item.get("path").filter(|p| !p.is_null()) {
@@ -32,9 +42,15 @@ pub fn replacements(k: &Kustomization, src: &dyn Source, res: &mut [Resource], i
                     return Err(Error::at(&p.pos, "replacement 'path' must be a string"));
                 };
                 if item.get("source").is_some_and(|n| !n.is_null())
-                    || item.get("targets").and_then(|n| n.as_seq()).is_some_and(|s| !s.is_empty())
+                    || item
+                        .get("targets")
+                        .and_then(|n| n.as_seq())
+                        .is_some_and(|s| !s.is_empty())
                 {
-                    return Err(Error::at(&item.pos, "cannot specify both path and inline replacement"));
+                    return Err(Error::at(
+                        &item.pos,
+                        "cannot specify both path and inline replacement",
+                    ));
                 }
                 let file = source::join(&k.dir, path).map_err(|e| e.or_at(&p.pos))?;
                 let bytes = src.read(&file).map_err(|e| e.or_at(&p.pos))?;
@@ -42,7 +58,10 @@ pub fn replacements(k: &Kustomization, src: &dyn Source, res: &mut [Resource], i
                 let text = decode(&bytes, &file)?;
                 let docs = parse_stream(&text, &file, &ParseOptions::kustomization())?;
                 let Some(doc) = docs.into_iter().next() else {
-                    return Err(Error::in_file(&file, "unsupported replacement type encountered within replacement path: invalid"));
+                    return Err(Error::in_file(
+                        &file,
+                        "unsupported replacement type encountered within replacement path: invalid",
+                    ));
                 };
                 match &doc.value {
                     Value::Seq(s) => {
@@ -51,15 +70,13 @@ pub fn replacements(k: &Kustomization, src: &dyn Source, res: &mut [Resource], i
                         }
                     }
                     Value::Map(_) => all.push(Replacement::parse(&doc)?),
-                    _ => {
-                        return Err(Error::at(
-                            &doc.pos,
-                            format!(
-                                "unsupported replacement type encountered within replacement path: {}",
-                                doc.type_name()
-                            ),
-                        ))
-                    }
+                    _ => return Err(Error::at(
+                        &doc.pos,
+                        format!(
+                            "unsupported replacement type encountered within replacement path: {}",
+                            doc.type_name()
+                        ),
+                    )),
                 }
             }
             None => all.push(Replacement::parse(item)?),
@@ -110,7 +127,10 @@ fn str_field(n: &Node, key: &str) -> Result<String> {
             Value::Str(s) => Ok(s.clone()),
             _ => Err(Error::at(
                 &v.pos,
-                format!("json: cannot unmarshal {} into Go struct field .{key} of type string", v.type_name()),
+                format!(
+                    "json: cannot unmarshal {} into Go struct field .{key} of type string",
+                    v.type_name()
+                ),
             )),
         },
     }
@@ -118,7 +138,10 @@ fn str_field(n: &Node, key: &str) -> Result<String> {
 
 fn check_keys(n: &Node, allowed: &[&str]) -> Result<()> {
     let Some(m) = n.as_map() else {
-        return Err(Error::at(&n.pos, format!("expected a mapping, found a {}", n.type_name())));
+        return Err(Error::at(
+            &n.pos,
+            format!("expected a mapping, found a {}", n.type_name()),
+        ));
     };
     for k in m.keys() {
         if !allowed.contains(&k.as_str()) {
@@ -130,30 +153,55 @@ fn check_keys(n: &Node, allowed: &[&str]) -> Result<()> {
 
 fn parse_id(n: &Node) -> Result<ResId> {
     Ok(ResId {
-        gvk: Gvk { group: str_field(n, "group")?, version: str_field(n, "version")?, kind: str_field(n, "kind")? },
+        gvk: Gvk {
+            group: str_field(n, "group")?,
+            version: str_field(n, "version")?,
+            kind: str_field(n, "kind")?,
+        },
         name: str_field(n, "name")?,
         namespace: str_field(n, "namespace")?,
     })
 }
 
 fn parse_options(n: Option<&Node>) -> Result<Options> {
-    let Some(n) = n.filter(|n| !n.is_null()) else { return Ok(Options::default()) };
+    let Some(n) = n.filter(|n| !n.is_null()) else {
+        return Ok(Options::default());
+    };
     check_keys(n, &["delimiter", "index", "encoding", "create"])?;
     let index = match n.get("index") {
         None => 0,
         Some(v) if v.is_null() => 0,
-        Some(v) => v.as_i64().ok_or_else(|| Error::at(&v.pos, "replacement options.index must be an integer"))?,
+        Some(v) => v
+            .as_i64()
+            .ok_or_else(|| Error::at(&v.pos, "replacement options.index must be an integer"))?,
     };
     let create = match n.get("create") {
         None => false,
         Some(v) if v.is_null() => false,
-        Some(v) => v.as_bool().ok_or_else(|| Error::at(&v.pos, "replacement options.create must be a boolean"))?,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| Error::at(&v.pos, "replacement options.create must be a boolean"))?,
     };
-    Ok(Options { delimiter: str_field(n, "delimiter")?, index, create })
+    Ok(Options {
+        delimiter: str_field(n, "delimiter")?,
+        index,
+        create,
+    })
 }
 
 fn parse_selector(n: &Node) -> Result<Selector> {
-    check_keys(n, &["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"])?;
+    check_keys(
+        n,
+        &[
+            "group",
+            "version",
+            "kind",
+            "name",
+            "namespace",
+            "labelSelector",
+            "annotationSelector",
+        ],
+    )?;
     Ok(Selector {
         id: parse_id(n)?,
         labels: str_field(n, "labelSelector")?,
@@ -167,50 +215,84 @@ impl Replacement {
         let source = match n.get("source").filter(|s| !s.is_null()) {
             None => None,
             Some(s) => {
-                check_keys(s, &["group", "version", "kind", "name", "namespace", "fieldPath", "options"])?;
-                Some((parse_id(s)?, str_field(s, "fieldPath")?, parse_options(s.get("options"))?))
+                check_keys(
+                    s,
+                    &[
+                        "group",
+                        "version",
+                        "kind",
+                        "name",
+                        "namespace",
+                        "fieldPath",
+                        "options",
+                    ],
+                )?;
+                Some((
+                    parse_id(s)?,
+                    str_field(s, "fieldPath")?,
+                    parse_options(s.get("options"))?,
+                ))
             }
         };
-        let targets = match n.get("targets").filter(|s| !s.is_null()) {
-            None => None,
-            Some(t) => {
-                let Some(seq) = t.as_seq() else {
-                    return Err(Error::at(&t.pos, "replacement 'targets' must be a list"));
-                };
-                let mut out = Vec::new();
-                for t in seq {
-                    check_keys(t, &["select", "reject", "fieldPaths", "options"])?;
-                    let select = match t.get("select").filter(|s| !s.is_null()) {
-                        Some(s) => Some(parse_selector(s)?),
-                        None => None,
+        let targets =
+            match n.get("targets").filter(|s| !s.is_null()) {
+                None => None,
+                Some(t) => {
+                    let Some(seq) = t.as_seq() else {
+                        return Err(Error::at(&t.pos, "replacement 'targets' must be a list"));
                     };
-                    let mut reject = Vec::new();
-                    if let Some(r) = t.get("reject").filter(|s| !s.is_null()) {
-                        let Some(rs) = r.as_seq() else {
-                            return Err(Error::at(&r.pos, "replacement target 'reject' must be a list"));
+                    let mut out = Vec::new();
+                    for t in seq {
+                        check_keys(t, &["select", "reject", "fieldPaths", "options"])?;
+                        let select = match t.get("select").filter(|s| !s.is_null()) {
+                            Some(s) => Some(parse_selector(s)?),
+                            None => None,
                         };
-                        for x in rs {
-                            reject.push(parse_selector(x)?);
-                        }
-                    }
-                    let mut field_paths = Vec::new();
-                    if let Some(f) = t.get("fieldPaths").filter(|s| !s.is_null()) {
-                        let Some(fs) = f.as_seq() else {
-                            return Err(Error::at(&f.pos, "replacement target 'fieldPaths' must be a list of strings"));
-                        };
-                        for x in fs {
-                            match x.as_str() {
-                                Some(s) => field_paths.push(s.to_string()),
-                                None => return Err(Error::at(&x.pos, "replacement target 'fieldPaths' must be a list of strings")),
+                        let mut reject = Vec::new();
+                        if let Some(r) = t.get("reject").filter(|s| !s.is_null()) {
+                            let Some(rs) = r.as_seq() else {
+                                return Err(Error::at(
+                                    &r.pos,
+                                    "replacement target 'reject' must be a list",
+                                ));
+                            };
+                            for x in rs {
+                                reject.push(parse_selector(x)?);
                             }
                         }
+                        let mut field_paths = Vec::new();
+                        if let Some(f) = t.get("fieldPaths").filter(|s| !s.is_null()) {
+                            let Some(fs) = f.as_seq() else {
+                                return Err(Error::at(
+                                    &f.pos,
+                                    "replacement target 'fieldPaths' must be a list of strings",
+                                ));
+                            };
+                            for x in fs {
+                                match x.as_str() {
+                                    Some(s) => field_paths.push(s.to_string()),
+                                    None => return Err(Error::at(
+                                        &x.pos,
+                                        "replacement target 'fieldPaths' must be a list of strings",
+                                    )),
+                                }
+                            }
+                        }
+                        out.push(Target {
+                            select,
+                            reject,
+                            field_paths,
+                            options: parse_options(t.get("options"))?,
+                        });
                     }
-                    out.push(Target { select, reject, field_paths, options: parse_options(t.get("options"))? });
+                    Some(out)
                 }
-                Some(out)
-            }
-        };
-        Ok(Replacement { source, targets, pos: n.pos.clone() })
+            };
+        Ok(Replacement {
+            source,
+            targets,
+            pos: n.pos.clone(),
+        })
     }
 }
 
@@ -218,16 +300,36 @@ impl Replacement {
 
 /// kustomize's `Gvk.String()`: `Kind.version.group` with placeholders.
 pub(crate) fn gvk_string(g: &Gvk) -> String {
-    let k = if g.kind.is_empty() { "[noKind]" } else { &g.kind };
-    let v = if g.version.is_empty() { "[noVer]" } else { &g.version };
-    let gr = if g.group.is_empty() { "[noGrp]" } else { &g.group };
+    let k = if g.kind.is_empty() {
+        "[noKind]"
+    } else {
+        &g.kind
+    };
+    let v = if g.version.is_empty() {
+        "[noVer]"
+    } else {
+        &g.version
+    };
+    let gr = if g.group.is_empty() {
+        "[noGrp]"
+    } else {
+        &g.group
+    };
     format!("{k}.{v}.{gr}")
 }
 
 /// kustomize's `ResId.String()`.
 pub(crate) fn id_string(id: &ResId) -> String {
-    let n = if id.name.is_empty() { "[noName]" } else { &id.name };
-    let ns = if id.namespace.is_empty() { "[noNs]" } else { &id.namespace };
+    let n = if id.name.is_empty() {
+        "[noName]"
+    } else {
+        &id.name
+    };
+    let ns = if id.namespace.is_empty() {
+        "[noNs]"
+    } else {
+        &id.namespace
+    };
     format!("{}/{n}.{ns}", gvk_string(&id.gvk))
 }
 
@@ -253,13 +355,21 @@ pub(crate) fn parse_group_version(api: &str) -> (String, String) {
 pub(crate) fn make_res_ids(r: &Resource) -> Vec<ResId> {
     let (group, version) = parse_group_version(r.api_version());
     let mut out = vec![ResId {
-        gvk: Gvk { group: group.clone(), version: version.clone(), kind: r.kind().to_string() },
+        gvk: Gvk {
+            group: group.clone(),
+            version: version.clone(),
+            kind: r.kind().to_string(),
+        },
         name: r.name().to_string(),
         namespace: r.namespace().to_string(),
     }];
     for p in &r.meta.previous {
         out.push(ResId {
-            gvk: Gvk { group: group.clone(), version: version.clone(), kind: p.gvk.kind.clone() },
+            gvk: Gvk {
+                group: group.clone(),
+                version: version.clone(),
+                kind: p.gvk.kind.clone(),
+            },
             name: p.name.clone(),
             namespace: p.namespace.clone(),
         });
@@ -289,7 +399,11 @@ fn id_is_empty(id: &ResId) -> bool {
 /// Match a Kubernetes label selector string (`a=b,c!=d,e in (x,y),f notin (z),g,!h`)
 /// against a map of labels. The empty selector matches everything.
 pub(crate) fn matches_selector(sel: &str, labels: Option<&Node>) -> Result<bool> {
-    let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(|v| v.scalar_string());
+    let get = |k: &str| {
+        labels
+            .and_then(|l| l.get(k))
+            .and_then(|v| v.scalar_string())
+    };
     for req in split_requirements(sel) {
         let req = req.trim();
         if req.is_empty() {
@@ -312,7 +426,9 @@ pub(crate) fn matches_selector(sel: &str, labels: Option<&Node>) -> Result<bool>
                 inset
             }
         } else if req.contains(char::is_whitespace) || req.contains('(') {
-            return Err(Error::msg(format!("unable to parse requirement: invalid label selector '{sel}'")));
+            return Err(Error::msg(format!(
+                "unable to parse requirement: invalid label selector '{sel}'"
+            )));
         } else {
             get(req).is_some()
         };
@@ -354,14 +470,20 @@ fn set_requirement(req: &str) -> Option<(String, Vec<String>, bool)> {
     } else {
         return None;
     };
-    let set = req[open + 1..close].split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    let set = req[open + 1..close]
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     Some((key.to_string(), set, neg))
 }
 
 fn matches_anno_and_label(r: &Resource, s: &Selector) -> Result<bool> {
     let md = r.node.get("metadata");
-    Ok(matches_selector(&s.annotations, md.and_then(|m| m.get("annotations")))?
-        && matches_selector(&s.labels, md.and_then(|m| m.get("labels")))?)
+    Ok(
+        matches_selector(&s.annotations, md.and_then(|m| m.get("annotations")))?
+            && matches_selector(&s.labels, md.and_then(|m| m.get("labels")))?,
+    )
 }
 
 // ---------------------------------------------------------------- paths
@@ -426,7 +548,9 @@ fn split_index(p: &str) -> Result<(String, String)> {
     let inner = inner.strip_suffix(']').unwrap_or(inner);
     match inner.split_once('=') {
         Some((k, v)) => Ok((k.to_string(), v.to_string())),
-        None => Err(Error::msg("list path element must contain fieldName=fieldValue for element to match")),
+        None => Err(Error::msg(
+            "list path element must contain fieldName=fieldValue for element to match",
+        )),
     }
 }
 
@@ -451,7 +575,10 @@ pub(crate) fn lookup<'a>(node: &'a Node, parts: &[String]) -> Result<Option<&'a 
                 return Err(Error::msg(format!("array index {idx} cannot be negative")));
             }
             let Some(seq) = cur.as_seq() else {
-                return Err(Error::msg(format!("wrong node kind: expected SequenceNode but got {}", kind_name(cur))));
+                return Err(Error::msg(format!(
+                    "wrong node kind: expected SequenceNode but got {}",
+                    kind_name(cur)
+                )));
             };
             match seq.get(idx as usize) {
                 Some(n) => cur = n,
@@ -459,7 +586,10 @@ pub(crate) fn lookup<'a>(node: &'a Node, parts: &[String]) -> Result<Option<&'a 
             }
         } else if part == "-" {
             let Some(seq) = cur.as_seq() else {
-                return Err(Error::msg(format!("wrong node kind: expected SequenceNode but got {}", kind_name(cur))));
+                return Err(Error::msg(format!(
+                    "wrong node kind: expected SequenceNode but got {}",
+                    kind_name(cur)
+                )));
             };
             match seq.last() {
                 Some(n) => cur = n,
@@ -470,13 +600,21 @@ pub(crate) fn lookup<'a>(node: &'a Node, parts: &[String]) -> Result<Option<&'a 
         } else if is_list_index(part) {
             let (k, v) = split_index(part)?;
             let Some(seq) = cur.as_seq() else {
-                return Err(Error::msg(format!("wrong node kind: expected SequenceNode but got {}", kind_name(cur))));
+                return Err(Error::msg(format!(
+                    "wrong node kind: expected SequenceNode but got {}",
+                    kind_name(cur)
+                )));
             };
             let found = if k.is_empty() {
-                seq.iter().find(|e| e.is_scalar() && e.scalar_string().as_deref() == Some(v.as_str()))
+                seq.iter()
+                    .find(|e| e.is_scalar() && e.scalar_string().as_deref() == Some(v.as_str()))
             } else {
                 seq.iter().find(|e| {
-                    e.get(&k).filter(|f| f.is_scalar()).and_then(|f| f.scalar_string()).as_deref() == Some(v.as_str())
+                    e.get(&k)
+                        .filter(|f| f.is_scalar())
+                        .and_then(|f| f.scalar_string())
+                        .as_deref()
+                        == Some(v.as_str())
                 })
             };
             match found {
@@ -485,7 +623,10 @@ pub(crate) fn lookup<'a>(node: &'a Node, parts: &[String]) -> Result<Option<&'a 
             }
         } else {
             let Some(m) = cur.as_map() else {
-                return Err(Error::msg(format!("wrong node kind: expected MappingNode but got {}", kind_name(cur))));
+                return Err(Error::msg(format!(
+                    "wrong node kind: expected MappingNode but got {}",
+                    kind_name(cur)
+                )));
             };
             match m.get(part) {
                 Some(n) => cur = n,
@@ -534,10 +675,16 @@ fn new_part(next: Option<&str>, create: CreateKind, pos: &Pos) -> Node {
 /// Type a plain scalar as yaml.v3 would (numbers, booleans, null; else a string).
 pub(crate) fn retype_plain(text: &str) -> Value {
     let safe = !text.is_empty()
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '_' | ':' | '~'))
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '_' | ':' | '~'))
         && !text.contains(": ");
     if !safe {
-        return if text.is_empty() { Value::Null } else { Value::Str(text.to_string()) };
+        return if text.is_empty() {
+            Value::Null
+        } else {
+            Value::Str(text.to_string())
+        };
     }
     match parse_stream(text, "", &ParseOptions::resource()) {
         Ok(mut docs) if docs.len() == 1 => {
@@ -574,7 +721,10 @@ fn path_match(
             node.value = Value::Seq(Vec::new());
         }
         let Some(seq) = node.as_seq_mut() else {
-            return Err(Error::msg(format!("wrong node kind: expected SequenceNode but got {}", kind_name(node))));
+            return Err(Error::msg(format!(
+                "wrong node kind: expected SequenceNode but got {}",
+                kind_name(node)
+            )));
         };
         let mut new = false;
         if let Some(ck) = create {
@@ -585,23 +735,35 @@ fn path_match(
         }
         let len = seq.len();
         let Some(elem) = seq.get_mut(idx) else {
-            return Err(Error::msg(format!("index {idx} specified but only {len} elements found")));
+            return Err(Error::msg(format!(
+                "index {idx} specified but only {len} elements found"
+            )));
         };
         return path_match(elem, rest, create, new, pos, f);
     }
     if is_list_index(part) {
         let (field, pat) = split_index(part)?;
-        let re = regex::Regex::new(&pat).map_err(|e| Error::msg(format!("error parsing regexp: {e}")))?;
+        let re = regex::Regex::new(&pat)
+            .map_err(|e| Error::msg(format!("error parsing regexp: {e}")))?;
         if node.is_null() && create.is_some() {
             node.value = Value::Seq(Vec::new());
         }
         let Some(seq) = node.as_seq_mut() else {
-            return Err(Error::msg(format!("wrong node kind: expected SequenceNode but got {}", kind_name(node))));
+            return Err(Error::msg(format!(
+                "wrong node kind: expected SequenceNode but got {}",
+                kind_name(node)
+            )));
         };
         let matches = |e: &Node| -> bool {
-            let v = if field.is_empty() { Some(e) } else { e.get(&field) };
+            let v = if field.is_empty() {
+                Some(e)
+            } else {
+                e.get(&field)
+            };
             match v {
-                Some(v) if v.is_scalar() && !v.is_null() => re.is_match(v.scalar_string().unwrap_or_default().trim()),
+                Some(v) if v.is_scalar() && !v.is_null() => {
+                    re.is_match(v.scalar_string().unwrap_or_default().trim())
+                }
                 _ => false,
             }
         };
@@ -638,7 +800,10 @@ fn path_match(
             if node.is_null() {
                 return Ok(0);
             }
-            return Err(Error::msg(format!("wrong node kind: expected SequenceNode but got {}", kind_name(node))));
+            return Err(Error::msg(format!(
+                "wrong node kind: expected SequenceNode but got {}",
+                kind_name(node)
+            )));
         };
         let mut count = 0;
         for elem in seq.iter_mut() {
@@ -653,7 +818,10 @@ fn path_match(
         node.value = Value::Map(Default::default());
     }
     let Some(map) = node.as_map_mut() else {
-        return Err(Error::msg(format!("wrong node kind: expected MappingNode but got {}", kind_name(node))));
+        return Err(Error::msg(format!(
+            "wrong node kind: expected MappingNode but got {}",
+            kind_name(node)
+        )));
     };
     let mut new = false;
     if !map.contains_key(part.as_str()) {
@@ -669,7 +837,10 @@ fn path_match(
 
 fn apply(r: &Replacement, res: &mut [Resource]) -> Result<()> {
     let (Some((sel, fp, opts)), Some(targets)) = (&r.source, &r.targets) else {
-        return Err(Error::at(&r.pos, "replacements must specify a source and at least one target"));
+        return Err(Error::at(
+            &r.pos,
+            "replacements must specify a source and at least one target",
+        ));
     };
     let value = source_value(sel, fp, opts, res)?;
     for t in targets {
@@ -677,7 +848,11 @@ fn apply(r: &Replacement, res: &mut [Resource]) -> Result<()> {
             return Err(Error::at(&r.pos, "target must specify resources to select"));
         };
         let default_paths = vec!["metadata.name".to_string()];
-        let paths = if t.field_paths.is_empty() { &default_paths } else { &t.field_paths };
+        let paths = if t.field_paths.is_empty() {
+            &default_paths
+        } else {
+            &t.field_paths
+        };
         for target in res.iter_mut() {
             let ids = make_res_ids(target);
             if !matches_anno_and_label(target, select)? {
@@ -696,8 +871,11 @@ fn apply(r: &Replacement, res: &mut [Resource]) -> Result<()> {
             if rejected {
                 continue;
             }
-            let reject_by_id =
-                t.reject.iter().filter(|rj| !id_is_empty(&rj.id)).any(|rj| ids.iter().any(|id| selected_by(id, &rj.id)));
+            let reject_by_id = t
+                .reject
+                .iter()
+                .filter(|rj| !id_is_empty(&rj.id))
+                .any(|rj| ids.iter().any(|id| selected_by(id, &rj.id)));
             if reject_by_id || !ids.iter().any(|id| selected_by(id, &select.id)) {
                 continue;
             }
@@ -718,14 +896,20 @@ fn source_value(sel: &ResId, fp: &str, opts: &Options, res: &[Resource]) -> Resu
             s.push_str(fp);
         }
         if !opts.delimiter.is_empty() || opts.create {
-            s.push_str(&format!(":{}({}), create={}", opts.delimiter, opts.index, opts.create));
+            s.push_str(&format!(
+                ":{}({}), create={}",
+                opts.delimiter, opts.index, opts.create
+            ));
         }
         s
     };
     for r in res {
         if make_res_ids(r).iter().any(|id| selected_by(id, sel)) {
             if found.is_some() {
-                return Err(Error::msg(format!("multiple matches for selector {}", sel_string())));
+                return Err(Error::msg(format!(
+                    "multiple matches for selector {}",
+                    sel_string()
+                )));
             }
             found = Some(r);
         }
@@ -750,12 +934,21 @@ fn source_value(sel: &ResId, fp: &str, opts: &Options, res: &[Resource]) -> Resu
         return Ok(node.clone());
     }
     if !node.is_scalar() {
-        return Err(Error::at(&node.pos, "delimiter option can only be used with scalar nodes"));
+        return Err(Error::at(
+            &node.pos,
+            "delimiter option can only be used with scalar nodes",
+        ));
     }
     let text = node.scalar_string().unwrap_or_default();
     let pieces: Vec<&str> = text.split(opts.delimiter.as_str()).collect();
     if opts.index < 0 || opts.index as usize >= pieces.len() {
-        return Err(Error::at(&node.pos, format!("options.index {} is out of bounds for value {text}", opts.index)));
+        return Err(Error::at(
+            &node.pos,
+            format!(
+                "options.index {} is out of bounds for value {text}",
+                opts.index
+            ),
+        ));
     }
     let piece = pieces[opts.index as usize];
     let value = match node.value {
@@ -775,9 +968,16 @@ fn is_nil_or_empty(n: &Node) -> bool {
 }
 
 fn copy_to_target(target: &mut Resource, fp: &str, value: &Node, opts: &Options) -> Result<()> {
-    let create = if opts.create { Some(create_kind_of(value)) } else { None };
-    let parts: Vec<String> =
-        smarter_split(fp).into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+    let create = if opts.create {
+        Some(create_kind_of(value))
+    } else {
+        None
+    };
+    let parts: Vec<String> = smarter_split(fp)
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
     let base = if opts.create {
         format!("unable to find or create field \"{fp}\" in replacement target")
     } else {
@@ -785,12 +985,19 @@ fn copy_to_target(target: &mut Resource, fp: &str, value: &Node, opts: &Options)
     };
     let mut set_err: Option<Error> = None;
     let pos = value.pos.clone();
-    let walked = path_match(&mut target.node, &parts, create, false, &pos, &mut |t, created| {
-        set_field_value(t, created, value, opts).map_err(|e| {
-            set_err = Some(e);
-            Error::msg("")
-        })
-    });
+    let walked = path_match(
+        &mut target.node,
+        &parts,
+        create,
+        false,
+        &pos,
+        &mut |t, created| {
+            set_field_value(t, created, value, opts).map_err(|e| {
+                set_err = Some(e);
+                Error::msg("")
+            })
+        },
+    );
     if let Some(e) = set_err {
         return Err(e.or_at(&pos));
     }
@@ -805,12 +1012,30 @@ fn set_field_value(target: &mut Node, created: bool, value: &Node, opts: &Option
     let mut value = value.clone();
     if !opts.delimiter.is_empty() {
         if !target.is_scalar() {
-            return Err(Error::at(&value.pos, "delimiter option can only be used with scalar nodes"));
+            return Err(Error::at(
+                &value.pos,
+                "delimiter option can only be used with scalar nodes",
+            ));
         }
-        let cur = if created { String::new() } else { target.scalar_string().unwrap_or_default() };
-        let cur = if target.is_null() && !created { String::new() } else { cur };
-        let mut tv: Vec<String> = cur.split(opts.delimiter.as_str()).map(str::to_string).collect();
-        let v = if value.is_scalar() { value.scalar_string().unwrap_or_default() } else { String::new() };
+        let cur = if created {
+            String::new()
+        } else {
+            target.scalar_string().unwrap_or_default()
+        };
+        let cur = if target.is_null() && !created {
+            String::new()
+        } else {
+            cur
+        };
+        let mut tv: Vec<String> = cur
+            .split(opts.delimiter.as_str())
+            .map(str::to_string)
+            .collect();
+        let v = if value.is_scalar() {
+            value.scalar_string().unwrap_or_default()
+        } else {
+            String::new()
+        };
         if opts.index < 0 {
             tv.insert(0, v);
         } else if opts.index as usize >= tv.len() {
@@ -822,7 +1047,11 @@ fn set_field_value(target: &mut Node, created: bool, value: &Node, opts: &Option
         value = Node::new(Value::Str(joined), value.pos.clone());
     }
     if target.is_scalar() {
-        let text = if value.is_scalar() { value.scalar_string().unwrap_or_default() } else { String::new() };
+        let text = if value.is_scalar() {
+            value.scalar_string().unwrap_or_default()
+        } else {
+            String::new()
+        };
         let new = if created {
             retype_plain(&text)
         } else {

@@ -52,7 +52,10 @@ const RULES: &str = r#"
 /// The scope table is filled by another branch; until it is merged, tests that
 /// need cluster-scoped kinds are skipped.
 fn have_scope_table() -> bool {
-    let ok = is_cluster_scoped(&Gvk::from_api_version("rbac.authorization.k8s.io/v1", "ClusterRole"));
+    let ok = is_cluster_scoped(&Gvk::from_api_version(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRole",
+    ));
     if !ok {
         eprintln!("cluster-scope table not available: skipping");
     }
@@ -60,7 +63,9 @@ fn have_scope_table() -> bool {
 }
 
 fn cfg() -> TransformerConfig {
-    let doc = parse_stream(RULES, "rules.yaml", &ParseOptions::resource()).unwrap().remove(0);
+    let doc = parse_stream(RULES, "rules.yaml", &ParseOptions::resource())
+        .unwrap()
+        .remove(0);
     let mut cfg = TransformerConfig::default();
     for r in doc.as_seq().unwrap() {
         let s = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
@@ -75,7 +80,9 @@ fn cfg() -> TransformerConfig {
 }
 
 fn find<'a>(res: &'a mut [Resource], kind: &str, name: &str) -> &'a mut Resource {
-    res.iter_mut().find(|r| r.kind() == kind && r.name() == name).unwrap()
+    res.iter_mut()
+        .find(|r| r.kind() == kind && r.name() == name)
+        .unwrap()
 }
 
 /// What kustomize's namespace transformer does to ids (every namespaced resource).
@@ -155,7 +162,10 @@ fn prefixes_namespaces_rbac_and_lists() {
     }
     let mut res = Vec::new();
     for (b, hash) in [("a", "h86gkk55b9"), ("b", "7dhtbt57df")] {
-        let mut base = resources(&format!("{DEP}---\n{}", CM.replace("k: v", &format!("k: {b}"))));
+        let mut base = resources(&format!(
+            "{DEP}---\n{}",
+            CM.replace("k: v", &format!("k: {b}"))
+        ));
         for r in base.iter_mut() {
             prefix(r, &format!("{b}-"));
         }
@@ -269,7 +279,12 @@ spec:
     );
     // Provenance: the rewritten reference keeps the position it was written at.
     let dep = find(&mut res, "Deployment", "p-a-dep");
-    let n = dep.node.get_path(&["spec", "template", "spec", "containers"]).unwrap().as_seq().unwrap()[0]
+    let n = dep
+        .node
+        .get_path(&["spec", "template", "spec", "containers"])
+        .unwrap()
+        .as_seq()
+        .unwrap()[0]
         .get("envFrom")
         .unwrap()
         .as_seq()
@@ -298,8 +313,16 @@ fn other_namespace_is_not_a_candidate() {
     set_ns(&mut res[1], "ns1");
     rename(&mut res[1], "cm-x");
     fix_name_references(&mut res, &cfg()).unwrap();
-    let c = &res[0].node.get_path(&["spec", "template", "spec", "containers"]).unwrap().as_seq().unwrap()[0];
-    assert_eq!(c.get("envFrom").unwrap().as_seq().unwrap()[0].str_at(&["configMapRef", "name"]), Some("cm"));
+    let c = &res[0]
+        .node
+        .get_path(&["spec", "template", "spec", "containers"])
+        .unwrap()
+        .as_seq()
+        .unwrap()[0];
+    assert_eq!(
+        c.get("envFrom").unwrap().as_seq().unwrap()[0].str_at(&["configMapRef", "name"]),
+        Some("cm")
+    );
 }
 
 #[test]
@@ -317,7 +340,10 @@ fn multiple_possible_referrals() {
     let mut c = crate::kustomize::config::TransformerConfig::default();
     c.name_reference = cfg().name_reference;
     let err = fix_name_references(&mut res, &c).unwrap_err();
-    assert!(err.msg.contains("found multiple possible referrals"), "{err}");
+    assert!(
+        err.msg.contains("found multiple possible referrals"),
+        "{err}"
+    );
     // Same name in both namespaces: the first is taken.
     let mut res = resources(&format!("{CM}---\n{CM}---\n{cr}"));
     res[0].set_namespace("ns1", &Pos::none());
@@ -325,7 +351,15 @@ fn multiple_possible_referrals() {
     rename(&mut res[0], "cm-aaa");
     rename(&mut res[1], "cm-aaa");
     fix_name_references(&mut res, &c).unwrap();
-    assert_eq!(res[2].node.get_path(&["rules"]).unwrap().as_seq().unwrap()[0].get("resourceNames").unwrap().as_seq().unwrap()[0].as_str(), Some("cm-aaa"));
+    assert_eq!(
+        res[2].node.get_path(&["rules"]).unwrap().as_seq().unwrap()[0]
+            .get("resourceNames")
+            .unwrap()
+            .as_seq()
+            .unwrap()[0]
+            .as_str(),
+        Some("cm-aaa")
+    );
 }
 
 #[test]
@@ -388,10 +422,22 @@ webhooks:
     prefix(&mut res[0], "p-");
     fix_name_references(&mut res, &cfg()).unwrap();
     let w = res[1].node.get("webhooks").unwrap().as_seq().unwrap();
-    assert_eq!(w[0].str_at(&["clientConfig", "service", "name"]), Some("p-svc"));
-    assert_eq!(w[0].str_at(&["clientConfig", "service", "namespace"]), Some("prod"));
-    assert_eq!(w[1].str_at(&["clientConfig", "service", "name"]), Some("svc"));
-    assert_eq!(w[1].str_at(&["clientConfig", "service", "namespace"]), Some("other"));
+    assert_eq!(
+        w[0].str_at(&["clientConfig", "service", "name"]),
+        Some("p-svc")
+    );
+    assert_eq!(
+        w[0].str_at(&["clientConfig", "service", "namespace"]),
+        Some("prod")
+    );
+    assert_eq!(
+        w[1].str_at(&["clientConfig", "service", "name"]),
+        Some("svc")
+    );
+    assert_eq!(
+        w[1].str_at(&["clientConfig", "service", "namespace"]),
+        Some("other")
+    );
 }
 
 #[test]

@@ -37,8 +37,19 @@ pub(crate) fn resources(text: &str) -> Vec<Resource> {
 }
 
 fn kust(text: &str) -> Kustomization {
-    let node = parse_stream(text, "app/kustomization.yaml", &ParseOptions::kustomization()).unwrap().remove(0);
-    Kustomization { file: "app/kustomization.yaml".into(), dir: "app".into(), kind: KustKind::Kustomization, node }
+    let node = parse_stream(
+        text,
+        "app/kustomization.yaml",
+        &ParseOptions::kustomization(),
+    )
+    .unwrap()
+    .remove(0);
+    Kustomization {
+        file: "app/kustomization.yaml".into(),
+        dir: "app".into(),
+        kind: KustKind::Kustomization,
+        node,
+    }
 }
 
 /// Compare with kubectl's output (documents matched by kind and name, JSON equality).
@@ -48,7 +59,10 @@ pub(crate) fn assert_same(res: &[Resource], expected: &str) {
     for e in exp {
         let kind = e.str_at(&["kind"]).unwrap();
         let name = e.str_at(&["metadata", "name"]).unwrap();
-        let got = res.iter().find(|r| r.kind() == kind && r.name() == name).unwrap_or_else(|| panic!("no {kind}/{name}"));
+        let got = res
+            .iter()
+            .find(|r| r.kind() == kind && r.name() == name)
+            .unwrap_or_else(|| panic!("no {kind}/{name}"));
         assert_eq!(got.node.to_json(), e.to_json(), "{kind}/{name}");
     }
 }
@@ -194,12 +208,20 @@ replacements:
 "#;
     let res = run(RES, k).unwrap();
     let dep = res.iter().find(|r| r.kind() == "Deployment").unwrap();
-    let c = dep.node.get_path(&["spec", "template", "spec", "containers"]).unwrap().as_seq().unwrap();
+    let c = dep
+        .node
+        .get_path(&["spec", "template", "spec", "containers"])
+        .unwrap()
+        .as_seq()
+        .unwrap();
     assert_eq!(c[0].str_at(&["image"]), Some("a.b.c"));
     assert_eq!(c[1].str_at(&["image"]), Some("a.b.c"));
     // Existing string keeps its type; a created field is typed from the text.
     assert_eq!(c[0].str_at(&["name"]), Some("1"));
-    assert_eq!(dep.node.get_path(&["spec", "foo"]).unwrap().as_i64(), Some(1));
+    assert_eq!(
+        dep.node.get_path(&["spec", "foo"]).unwrap().as_i64(),
+        Some(1)
+    );
     let cm = res.iter().find(|r| r.kind() == "ConfigMap").unwrap();
     assert_eq!(cm.name(), "cm");
 }
@@ -209,8 +231,16 @@ fn map_into_scalar_gives_empty_string() {
     let k = "replacements:\n- source: {kind: ConfigMap, fieldPath: data}\n  targets:\n  - select: {kind: Deployment}\n    fieldPaths: [spec.template.spec.containers.0.image]\n";
     let res = run(RES, k).unwrap();
     let dep = res.iter().find(|r| r.kind() == "Deployment").unwrap();
-    assert_eq!(dep.node.str_at(&["spec", "template", "spec", "containers"]), None);
-    let c = dep.node.get_path(&["spec", "template", "spec", "containers"]).unwrap().as_seq().unwrap();
+    assert_eq!(
+        dep.node.str_at(&["spec", "template", "spec", "containers"]),
+        None
+    );
+    let c = dep
+        .node
+        .get_path(&["spec", "template", "spec", "containers"])
+        .unwrap()
+        .as_seq()
+        .unwrap();
     assert_eq!(c[0].str_at(&["image"]), Some(""));
 }
 
@@ -266,7 +296,14 @@ fn replacements_from_path_files() {
     let mut inputs = Vec::new();
     replacements(&k, &MemSource(files), &mut res, &mut inputs).unwrap();
     assert_eq!(inputs, ["app/repl/one.yaml", "app/repl/list.yaml"]);
-    assert_eq!(res[1].node.get_path(&["spec", "replicas"]).unwrap().as_i64(), Some(8080));
+    assert_eq!(
+        res[1]
+            .node
+            .get_path(&["spec", "replicas"])
+            .unwrap()
+            .as_i64(),
+        Some(8080)
+    );
     assert_eq!(res[0].node.str_at(&["data", "port"]), Some("a.b.c"));
     let rep = res[1].node.get_path(&["spec", "replicas"]).unwrap();
     assert_eq!(rep.pos.file.as_deref(), Some("app/res.yaml"));
@@ -281,14 +318,25 @@ fn label_and_annotation_selectors() {
     let res = run(text, k).unwrap();
     assert_eq!(res[1].node.str_at(&["data", "v"]), Some("x"));
     assert_eq!(res[2].node.get("data"), None);
-    assert!(matches_selector("app=web,tier!=be,!missing", res[1].node.get_path(&["metadata", "labels"])).unwrap());
-    assert!(!matches_selector("app notin (web)", res[1].node.get_path(&["metadata", "labels"])).unwrap());
+    assert!(matches_selector(
+        "app=web,tier!=be,!missing",
+        res[1].node.get_path(&["metadata", "labels"])
+    )
+    .unwrap());
+    assert!(!matches_selector(
+        "app notin (web)",
+        res[1].node.get_path(&["metadata", "labels"])
+    )
+    .unwrap());
     assert!(matches_selector("", None).unwrap());
 }
 
 #[test]
 fn path_splitting() {
     assert_eq!(smarter_split("a.[name=x.y].b"), ["a", "[name=x.y]", "b"]);
-    assert_eq!(smarter_split("metadata.annotations.[a.b/c]"), ["metadata", "annotations", "a.b/c"]);
+    assert_eq!(
+        smarter_split("metadata.annotations.[a.b/c]"),
+        ["metadata", "annotations", "a.b/c"]
+    );
     assert_eq!(smarter_split("a\\.b.c"), ["a.b", "c"]);
 }
