@@ -316,7 +316,7 @@ fn read_value(v: &Var, r: &Resource) -> Result<(VarValue, Pos)> {
 
 /// kustomize's `DoReplacements`: `$(NAME)` → value, `$$` → `$`, unknown kept.
 /// Returns the new value and whether the whole input was one known var.
-fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<(Option<Value>, String)>) -> (Value, bool) {
+fn expand(input: &str, lookup: &Lookup) -> (Value, bool) {
     let b = input.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
     let mut checkpoint = 0;
@@ -439,13 +439,12 @@ pub fn resolve(res: &mut [Resource], vars: &[Var], cfg: &TransformerConfig) -> R
     Ok(())
 }
 
+/// Var name → (typed value when primitive, text).
+type Lookup<'a> = dyn Fn(&str) -> Option<(Option<Value>, String)> + 'a;
+
 type Finder<'a> = dyn Fn(&str) -> Option<(Option<Value>, String, Pos)> + 'a;
 
-fn substitute_str(
-    n: &mut Node,
-    lookup_fn: &dyn Fn(&str) -> Option<(Option<Value>, String)>,
-    find: &Finder,
-) {
+fn substitute_str(n: &mut Node, lookup_fn: &Lookup, find: &Finder) {
     let Value::Str(s) = &n.value else { return };
     if !s.contains('$') {
         return;
@@ -462,11 +461,7 @@ fn substitute_str(
     n.value = new;
 }
 
-fn substitute(
-    n: &mut Node,
-    lookup_fn: &dyn Fn(&str) -> Option<(Option<Value>, String)>,
-    find: &Finder,
-) -> Result<()> {
+fn substitute(n: &mut Node, lookup_fn: &Lookup, find: &Finder) -> Result<()> {
     match &mut n.value {
         Value::Null => Ok(()),
         Value::Str(_) => {

@@ -337,8 +337,7 @@ fn multiple_possible_referrals() {
     res[1].set_namespace("ns2", &Pos::none());
     rename(&mut res[0], "cm-aaa");
     rename(&mut res[1], "cm-bbb");
-    let mut c = crate::kustomize::config::TransformerConfig::default();
-    c.name_reference = cfg().name_reference;
+    let c = cfg();
     let err = fix_name_references(&mut res, &c).unwrap_err();
     assert!(
         err.msg.contains("found multiple possible referrals"),
