@@ -145,6 +145,10 @@ pub struct ResourceChange {
     pub secret: bool,
     /// Changed fields (only for `modified`), in document order.
     pub fields: Vec<FieldChange>,
+    /// A unified diff of the resource's YAML (secrets masked): every line `+`
+    /// for additions, `-` for removals. Used by the markdown report; not in JSON.
+    #[serde(skip)]
+    pub yaml_diff: String,
 }
 
 impl ResourceChange {
