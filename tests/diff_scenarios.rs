@@ -25,7 +25,7 @@ fn renderer_ready() -> bool {
     use manifest_gate::source::GitSource;
     let repo = TestRepo::build(&[&[(
         "k/kustomization.yaml",
-        Some("namespace: n\nconfigMapGenerator:\n- name: c\n  literals: [a=b]\n"),
+        Some("namespace: ns1\nconfigMapGenerator:\n- name: c\n  literals: [a=b]\n"),
     )]]);
     let Ok(src) = GitSource::open(&repo.path(), "c0") else {
         return false;
@@ -33,7 +33,7 @@ fn renderer_ready() -> bool {
     match render(&src, "k", &RenderOptions::default()) {
         Ok(r) => {
             r.resources.len() == 1
-                && r.resources[0].namespace() == "n"
+                && r.resources[0].namespace() == "ns1"
                 && r.resources[0].name() != "c"
         }
         Err(_) => false,
