@@ -37,6 +37,10 @@ impl Kustomization {
         let _ = text;
         Err(Error::in_file(file, "not implemented"))
     }
+    /// The first field the native renderer does not implement, with its position.
+    pub fn unsupported(&self) -> Option<(String, Pos)> {
+        None
+    }
     /// A section, when present and not null.
     pub fn field(&self, name: &str) -> Option<&Node> {
         self.node.get(name).filter(|n| !n.is_null())

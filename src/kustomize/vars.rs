@@ -31,3 +31,9 @@ pub fn resolve(res: &mut [Resource], vars: &[Var], cfg: &TransformerConfig) -> R
     let _ = (res, vars, cfg);
     Ok(())
 }
+
+/// `var 'X' already encountered` across the tree.
+pub fn check_duplicates(all: &[Var]) -> Result<()> {
+    let _ = all;
+    Ok(())
+}
