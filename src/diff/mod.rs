@@ -18,7 +18,7 @@ pub use model::{
 
 use crate::error::{Error, Result};
 use crate::kustomize::kustomization::FILE_NAMES;
-use crate::kustomize::{RenderOptions, Rendered};
+use crate::kustomize::{Mode, RenderOptions, Rendered, Renderer};
 use crate::source::{file_name, parent, GitSource, Source};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,10 +34,12 @@ pub struct DiffOptions {
     pub secret_key: Option<Vec<u8>>,
     /// Render every overlay at both revisions, even when its inputs did not change.
     pub full: bool,
+    /// Native, external kustomize, or native with external fallback.
+    pub mode: Mode,
 }
 
-/// A renderer: the kustomization directory of a source to resources.
-pub type RenderFn<'a> = dyn Fn(&dyn Source, &str) -> Result<Rendered> + Sync + 'a;
+/// A renderer for one side: kustomization directory to resources.
+pub type RenderFn<'a> = dyn Fn(&str) -> Result<Rendered> + Sync + 'a;
 
 fn git_err(e: git2::Error) -> Error {
     Error::msg(e.message().to_string())
@@ -90,9 +92,12 @@ pub fn diff_revisions(repo: &Path, base: &str, head: &str, opts: &DiffOptions) -
     let base_src = GitSource::open(&root, &base_id)?;
     let head_src = GitSource::open(&root, &head_id)?;
     let changed = if opts.full { None } else { Some(changed_paths(&root, &base_id, &head_id)?) };
-    let render_opts = opts.render.clone();
-    let render = move |src: &dyn Source, dir: &str| crate::kustomize::render(src, dir, &render_opts);
-    let (overlays, sides) = diff_sources(&base_src, &head_src, changed.as_ref(), &render, opts)?;
+    let base_renderer = Renderer::new(&base_src, opts.render.clone());
+    let head_renderer = Renderer::new(&head_src, opts.render.clone());
+    let render_base = |dir: &str| crate::kustomize::render_with(&base_renderer, dir, opts.mode);
+    let render_head = |dir: &str| crate::kustomize::render_with(&head_renderer, dir, opts.mode);
+    let (overlays, sides) =
+        diff_sources(&base_src, &head_src, changed.as_ref(), &render_base, &render_head, opts)?;
     let report = DiffReport {
         base: base.to_string(),
         head: head.to_string(),
@@ -111,7 +116,7 @@ fn render_all(
 ) -> Result<BTreeMap<String, Rendered>> {
     dirs.par_iter()
         .map(|d| {
-            render(src, d).map(|r| (d.clone(), r)).map_err(|e| {
+            render(d).map(|r| (d.clone(), r)).map_err(|e| {
                 let shown = if d.is_empty() { "." } else { d.as_str() };
                 e.context(format!("overlay {shown} at {side} ({})", src.describe()))
             })
@@ -120,12 +125,14 @@ fn render_all(
 }
 
 /// Diff the overlays of two sources. `changed`: the paths that differ between
-/// them (`None`: unknown, render everything at both sides).
+/// them (`None`: unknown, render everything at both sides). `render_base` and
+/// `render_head` render a directory of `base` and `head`.
 pub fn diff_sources(
     base: &dyn Source,
     head: &dyn Source,
     changed: Option<&BTreeSet<String>>,
-    render: &RenderFn,
+    render_base: &RenderFn,
+    render_head: &RenderFn,
     opts: &DiffOptions,
 ) -> Result<(Vec<OverlayDiff>, RenderedSides)> {
     let masker = match &opts.secret_key {
@@ -137,18 +144,18 @@ pub fn diff_sources(
         Some(c) if c.is_empty() => base_overlays.clone(),
         _ => discover(head)?.overlays(),
     };
-    let base_r = render_all(base, &base_overlays, render, "base")?;
+    let base_r = render_all(base, &base_overlays, render_base, "base")?;
     // Head renders: new overlays, and those whose inputs changed.
     let head_set: BTreeSet<&String> = head_overlays.iter().collect();
     let to_render: Vec<String> = head_overlays
         .iter()
         .filter(|o| match (base_r.get(*o), changed) {
-            (Some(b), Some(c)) => affected(&b.inputs, c),
+            (Some(b), Some(c)) => b.opaque || affected(&b.inputs, c),
             _ => true,
         })
         .cloned()
         .collect();
-    let head_r = render_all(head, &to_render, render, "head")?;
+    let head_r = render_all(head, &to_render, render_head, "head")?;
 
     let all: BTreeSet<&String> = base_overlays.iter().chain(head_overlays.iter()).collect();
     let mut out = Vec::new();
@@ -249,12 +256,16 @@ mod tests {
         let changed: BTreeSet<String> =
             ["base/cm.yaml", "gone/kustomization.yaml", "gone/x.yaml"].iter().map(|s| s.to_string()).collect();
         let count = AtomicUsize::new(0);
-        let render = |s: &dyn Source, d: &str| {
+        let ra = |d: &str| {
             count.fetch_add(1, Ordering::SeqCst);
-            fake_render(s, d)
+            fake_render(&sa, d)
+        };
+        let rb = |d: &str| {
+            count.fetch_add(1, Ordering::SeqCst);
+            fake_render(&sb, d)
         };
         let opts = DiffOptions { secret_key: Some(b"k".to_vec()), ..Default::default() };
-        let (ov, sides) = diff_sources(&sa, &sb, Some(&changed), &render, &opts).unwrap();
+        let (ov, sides) = diff_sources(&sa, &sb, Some(&changed), &ra, &rb, &opts).unwrap();
         let st: Vec<_> = ov.iter().map(|o| (o.path.as_str(), o.status, o.inputs_changed)).collect();
         assert_eq!(
             st,
