@@ -27,6 +27,8 @@ pub struct CheckOptions {
     /// `--config FILE`: read the configuration from this file on disk instead of
     /// `.manifest-gate.yaml` at the base revision.
     pub config: Option<PathBuf>,
+    /// Which renderer the diff uses (`--renderer`).
+    pub mode: crate::kustomize::Mode,
 }
 
 /// Output format of [`render_check`].
@@ -201,8 +203,9 @@ pub fn load_config(
 }
 
 /// Run the diff between two revisions (the diff stage's entry point).
-fn run_diff(repo: &Path, base: &str, head: &str) -> Result<(DiffReport, RenderedSides)> {
-    crate::diff::diff_revisions(repo, base, head, &crate::diff::DiffOptions::default())
+fn run_diff(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result<(DiffReport, RenderedSides)> {
+    let dopts = crate::diff::DiffOptions { mode: opts.mode, ..Default::default() };
+    crate::diff::diff_revisions(repo, base, head, &dopts)
 }
 
 /// Judge the change from `base` to `head` in the repository at `repo`.
@@ -211,7 +214,7 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
     let base_rev = repo::resolve(&git, base, "base")?;
     let head_rev = repo::resolve(&git, head, "head")?;
     let (cfg, config_source, cfg_text) = load_config(&git, &base_rev, opts.config.as_deref())?;
-    let (report, sides) = run_diff(repo, base, head)?;
+    let (report, sides) = run_diff(repo, base, head, opts)?;
 
     let mut violations = Vec::new();
     let base_files = repo::list_files(&git, &base_rev)?;
