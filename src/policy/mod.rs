@@ -203,8 +203,16 @@ pub fn load_config(
 }
 
 /// Run the diff between two revisions (the diff stage's entry point).
-fn run_diff(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result<(DiffReport, RenderedSides)> {
-    let dopts = crate::diff::DiffOptions { mode: opts.mode, ..Default::default() };
+fn run_diff(
+    repo: &Path,
+    base: &str,
+    head: &str,
+    opts: &CheckOptions,
+) -> Result<(DiffReport, RenderedSides)> {
+    let dopts = crate::diff::DiffOptions {
+        mode: opts.mode,
+        ..Default::default()
+    };
     crate::diff::diff_revisions(repo, base, head, &dopts)
 }
 
@@ -315,6 +323,7 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
     // promotion-order
     let sev = cfg.severity("promotion-order");
     if sev != Severity::Off {
+        let mut found = Vec::new();
         for o in &changed_overlays {
             let a = &assign[&o.path];
             let Some(env) = a.env.as_deref().and_then(|e| cfg.env(e)) else {
@@ -323,11 +332,43 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
             let Some(prev) = env.after.as_deref() else {
                 continue;
             };
-            if let Some(v) =
+            if let Some((cand, v)) =
                 promotion_order(&cfg, &report, &sides, &assign, o, &env.name, prev, sev)
             {
-                violations.push(v);
+                found.push((env.name.clone(), prev.to_string(), o.path.clone(), cand, v));
             }
+        }
+        // One violation per environment, listing each overlay and the fields its
+        // predecessor is missing.
+        let mut envs: Vec<String> = found.iter().map(|f| f.0.clone()).collect();
+        envs.dedup();
+        for env in envs {
+            let group: Vec<_> = found.iter().filter(|f| f.0 == env).collect();
+            let (_, prev, _, _, first) = group[0];
+            let mut v = first.clone();
+            v.message = format!(
+                "{env} is changed before {prev}: {prev} does not show the same change at base"
+            );
+            v.label = format!("{prev} does not have this yet");
+            v.notes.clear();
+            for (_, _, path, cand, gv) in &group {
+                let cand = cand.as_deref().unwrap_or("(no overlay)");
+                v.notes
+                    .push(format!("{path} (compared with {cand} at base):"));
+                v.notes.extend(gv.notes.iter().map(|n| format!("  {n}")));
+            }
+            let cands: Vec<&str> = group.iter().filter_map(|g| g.3.as_deref()).collect();
+            let mut cands_u: Vec<&str> = Vec::new();
+            for c in cands {
+                if !cands_u.contains(&c) {
+                    cands_u.push(c);
+                }
+            }
+            v.help = format!(
+                "make the same change in {prev} first ({}), merge it, then promote it to {env}",
+                cands_u.join(", ")
+            );
+            violations.push(v);
         }
     }
 
@@ -502,7 +543,7 @@ fn promotion_order(
     env: &str,
     prev: &str,
     sev: Severity,
-) -> Option<Violation> {
+) -> Option<(Option<String>, Violation)> {
     use promotion::{eval, find_resource, parse_path, show, Norm};
     // Overlays of the previous environment at base, counterpart first.
     let key = config::cluster_key(&o.path, &assign[&o.path]);
@@ -533,16 +574,16 @@ fn promotion_order(
         .map(pos_of)
         .unwrap_or_default();
     if cands.is_empty() {
-        return Some(Violation {
+        return Some((None, Violation {
             rule: "promotion-order",
             severity: sev,
             message: format!("{env} is changed, but {prev}, which must show the change first, has no overlay at base"),
             pos: first_src,
             side: Side::Head,
             label: format!("changes {}", o.path),
-            notes: vec![],
+            notes: vec![format!("{prev} has no overlay at base")],
             help: format!("add an overlay for {prev} and make the change there first"),
-        });
+        }));
     }
     // Judge against each candidate; pass when one shows the change.
     let mut best: Option<(String, Vec<(String, Pos, bool)>)> = None;
@@ -681,31 +722,30 @@ fn promotion_order(
     if n > 10 {
         notes.push(format!("... and {} more", n - 10));
     }
-    let first_field = missing
-        .first()
-        .map(|(m, _, _)| m.clone())
-        .unwrap_or_default();
     let _ = report;
-    Some(Violation {
-        rule: "promotion-order",
-        severity: sev,
-        message: format!(
-            "{env} is changed before {prev}: {} does not show {} at base",
-            o.path,
-            if n == 1 {
-                "this change".to_string()
-            } else {
-                format!("{n} of these changes")
-            }
-        ),
-        pos,
-        side: if removal { Side::Base } else { Side::Head },
-        label: format!("missing from {prev} ({cand}): {first_field}"),
-        notes,
-        help: format!(
-            "make the same change in {prev} first ({cand}), merge it, then promote it to {env}"
-        ),
-    })
+    Some((
+        Some(cand.clone()),
+        Violation {
+            rule: "promotion-order",
+            severity: sev,
+            message: format!(
+                "{env} is changed before {prev}: {} does not show {} at base",
+                o.path,
+                if n == 1 {
+                    "this change".to_string()
+                } else {
+                    format!("{n} of these changes")
+                }
+            ),
+            pos,
+            side: if removal { Side::Base } else { Side::Head },
+            label: format!("{prev} ({cand}) does not have this yet"),
+            notes,
+            help: format!(
+                "make the same change in {prev} first ({cand}), merge it, then promote it to {env}"
+            ),
+        },
+    ))
 }
 
 /// One overlay and how its environment was decided.
