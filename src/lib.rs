@@ -8,6 +8,7 @@ pub mod diff;
 pub mod error;
 pub mod kustomize;
 pub mod model;
+pub mod policy;
 pub mod report;
 pub mod source;
 pub mod yaml;

@@ -1,0 +1,691 @@
+//! `.manifest-gate.yaml`: environments in promotion order, rule severities and
+//! kind constraints. Parsed with our position-keeping YAML parser so that every
+//! configuration error names the line it comes from. Without a file,
+//! environments are inferred from path segments with the usual names.
+
+use crate::error::{Error, Result};
+use crate::yaml::{parse_stream, Node, ParseOptions, Pos, Value};
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+use std::fmt;
+use std::sync::Arc;
+
+/// The configuration file name at the repository root.
+pub const CONFIG_FILE: &str = ".manifest-gate.yaml";
+
+/// The rules, in report order.
+pub const RULES: [&str; 3] = ["single-environment", "unexpected-kind", "promotion-order"];
+
+/// How a rule's violations count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Fails the check (exit 1).
+    Error,
+    /// Reported, does not fail.
+    Warning,
+    /// Not evaluated.
+    Off,
+}
+
+impl Severity {
+    /// `error`, `warning` or `off`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Off => "off",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One environment.
+#[derive(Clone, Debug)]
+pub struct EnvSpec {
+    /// Its name (`prod`).
+    pub name: String,
+    /// Overlay globs with the position of each.
+    pub overlays: Vec<(String, Pos)>,
+    /// The compiled globs (None for inferred environments).
+    pub matcher: Option<GlobSet>,
+    /// The environment that must show a change first.
+    pub after: Option<String>,
+    /// Where the environment is declared.
+    pub pos: Pos,
+    /// Path words that name this environment when inferring (`prod`, `production`, …).
+    pub words: Vec<&'static str>,
+}
+
+/// `kinds:` entry: files matching `glob` may only hold `kinds`.
+#[derive(Clone, Debug)]
+pub struct KindRule {
+    /// The glob as written.
+    pub glob: String,
+    /// Compiled.
+    pub matcher: GlobMatcher,
+    /// Allowed kinds.
+    pub kinds: Vec<String>,
+    /// Where the entry is.
+    pub pos: Pos,
+}
+
+/// The gate's configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where it came from: `.manifest-gate.yaml` (at base), a disk path, or `None` when inferred.
+    pub file: Option<String>,
+    /// Environments in promotion order.
+    pub environments: Vec<EnvSpec>,
+    /// Whether environments were inferred from path names.
+    pub inferred_envs: bool,
+    /// Severity per rule, in [`RULES`] order.
+    pub rules: Vec<(&'static str, Severity)>,
+    /// Kind constraints.
+    pub kinds: Vec<KindRule>,
+}
+
+/// The built-in environment vocabulary: name, words, and the environment it follows.
+pub const INFERRED: [(&str, &[&str], Option<&str>); 5] = [
+    ("sandbox", &["sandbox", "sbx"], None),
+    ("dev", &["dev", "development", "develop"], None),
+    (
+        "test",
+        &["test", "testing", "qa", "integration", "int"],
+        Some("dev"),
+    ),
+    (
+        "staging",
+        &["staging", "stage", "stg", "preprod", "uat"],
+        Some("test"),
+    ),
+    ("prod", &["prod", "production", "prd"], Some("staging")),
+];
+
+impl Config {
+    /// The configuration used when there is no file: inferred environments, default severities.
+    pub fn inferred() -> Config {
+        Config {
+            file: None,
+            environments: inferred_envs(),
+            inferred_envs: true,
+            rules: RULES.iter().map(|r| (*r, Severity::Error)).collect(),
+            kinds: Vec::new(),
+        }
+    }
+
+    /// Severity of a rule.
+    pub fn severity(&self, rule: &str) -> Severity {
+        self.rules
+            .iter()
+            .find(|(r, _)| *r == rule)
+            .map(|(_, s)| *s)
+            .unwrap_or(Severity::Error)
+    }
+
+    /// An environment by name.
+    pub fn env(&self, name: &str) -> Option<&EnvSpec> {
+        self.environments.iter().find(|e| e.name == name)
+    }
+
+    /// Parse configuration text read from `file`.
+    pub fn parse(text: &str, file: &str) -> Result<Config> {
+        let docs = parse_stream(text, file, &ParseOptions::resource())?;
+        let fpos = Pos {
+            file: Some(Arc::from(file)),
+            line: 1,
+            col: 1,
+        };
+        let mut cfg = Config::inferred();
+        cfg.file = Some(file.to_string());
+        let root = match docs.as_slice() {
+            [] => return Ok(cfg),
+            [d] => d,
+            [_, d, ..] => {
+                return Err(Error::at(
+                    &d.pos,
+                    "the configuration must be a single YAML document",
+                ))
+            }
+        };
+        if root.is_null() {
+            return Ok(cfg);
+        }
+        let Some(map) = root.as_map() else {
+            return Err(Error::at(
+                &root.pos,
+                format!(
+                    "the configuration must be a mapping, not a {}",
+                    root.type_name()
+                ),
+            ));
+        };
+        for (key, val) in map {
+            let kpos = key_pos(text, file, key, &val.pos).unwrap_or_else(|| fpos.clone());
+            match key.as_str() {
+                "environments" => {
+                    cfg.environments = parse_envs(text, file, val)?;
+                    cfg.inferred_envs = cfg.environments.is_empty();
+                    if cfg.inferred_envs {
+                        cfg.environments = inferred_envs();
+                    }
+                }
+                "rules" => parse_rules(text, file, val, &mut cfg)?,
+                "kinds" => cfg.kinds = parse_kinds(text, file, val)?,
+                other => {
+                    return Err(Error::at(
+                        &kpos,
+                        format!("unknown key '{other}' in the gate configuration (expected environments, rules or kinds)"),
+                    ))
+                }
+            }
+        }
+        Ok(cfg)
+    }
+}
+
+fn inferred_envs() -> Vec<EnvSpec> {
+    INFERRED
+        .iter()
+        .map(|(name, words, after)| EnvSpec {
+            name: name.to_string(),
+            overlays: Vec::new(),
+            matcher: None,
+            after: after.map(str::to_string),
+            pos: Pos::none(),
+            words: words.to_vec(),
+        })
+        .collect()
+}
+
+/// The line of `key:` at or above the value's line (map keys carry no position of their own).
+fn key_pos(text: &str, file: &str, key: &str, val: &Pos) -> Option<Pos> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = (val.line as usize).min(lines.len());
+    for i in (0..start).rev() {
+        let l = lines[i];
+        for pat in [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ] {
+            if let Some(c) = l.find(&pat) {
+                let before = &l[..c];
+                if before
+                    .trim_start_matches([' ', '-', '{', ','])
+                    .trim()
+                    .is_empty()
+                    || before.ends_with(['{', ' ', ','])
+                {
+                    return Some(Pos {
+                        file: Some(Arc::from(file)),
+                        line: i as u32 + 1,
+                        col: c as u32 + 1,
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+fn at_key(text: &str, file: &str, key: &str, val: &Node) -> Pos {
+    key_pos(text, file, key, &val.pos).unwrap_or_else(|| val.pos.clone())
+}
+
+fn string_list(n: &Node, what: &str) -> Result<Vec<(String, Pos)>> {
+    match &n.value {
+        Value::Str(s) => Ok(vec![(s.clone(), n.pos.clone())]),
+        Value::Seq(items) => items
+            .iter()
+            .map(|x| match x.as_str() {
+                Some(s) => Ok((s.to_string(), x.pos.clone())),
+                None => Err(Error::at(
+                    &x.pos,
+                    format!("{what} entries must be strings, not a {}", x.type_name()),
+                )),
+            })
+            .collect(),
+        _ => Err(Error::at(
+            &n.pos,
+            format!("{what} must be a list of strings, not a {}", n.type_name()),
+        )),
+    }
+}
+
+fn compile_glob(pattern: &str, pos: &Pos) -> Result<Glob> {
+    GlobBuilder::new(pattern.trim_end_matches('/'))
+        .literal_separator(true)
+        .build()
+        .map_err(|e| Error::at(pos, format!("bad glob '{pattern}': {}", e.kind())))
+}
+
+fn parse_envs(text: &str, file: &str, n: &Node) -> Result<Vec<EnvSpec>> {
+    if n.is_null() {
+        return Ok(Vec::new());
+    }
+    let Some(map) = n.as_map() else {
+        return Err(Error::at(
+            &n.pos,
+            format!(
+                "'environments' must be a mapping of environment names, not a {}",
+                n.type_name()
+            ),
+        ));
+    };
+    let mut envs: Vec<EnvSpec> = Vec::new();
+    for (name, spec) in map {
+        let pos = at_key(text, file, name, spec);
+        let mut env = EnvSpec {
+            name: name.clone(),
+            overlays: Vec::new(),
+            matcher: None,
+            after: None,
+            pos: pos.clone(),
+            words: Vec::new(),
+        };
+        let mut after_pos = pos.clone();
+        let Some(fields) = spec.as_map() else {
+            return Err(Error::at(
+                &spec.pos,
+                format!("environment '{name}' must be a mapping with 'overlays' (and optionally 'after'), not a {}", spec.type_name()),
+            ));
+        };
+        for (k, v) in fields {
+            match k.as_str() {
+                "overlays" => env.overlays = string_list(v, &format!("'overlays' of environment '{name}'"))?,
+                "after" => match v.as_str() {
+                    Some(s) => {
+                        env.after = Some(s.to_string());
+                        after_pos = v.pos.clone();
+                    }
+                    None => {
+                        return Err(Error::at(&v.pos, format!("'after' of environment '{name}' must be an environment name")))
+                    }
+                },
+                other => {
+                    return Err(Error::at(
+                        &at_key(text, file, other, v),
+                        format!("unknown key '{other}' in environment '{name}' (expected overlays or after)"),
+                    ))
+                }
+            }
+        }
+        if env.overlays.is_empty() {
+            return Err(Error::at(
+                &pos,
+                format!("environment '{name}' has no 'overlays' globs"),
+            ));
+        }
+        let mut b = GlobSetBuilder::new();
+        for (g, gpos) in &env.overlays {
+            b.add(compile_glob(g, gpos)?);
+        }
+        env.matcher = Some(
+            b.build()
+                .map_err(|e| Error::at(&pos, format!("bad overlay globs: {e}")))?,
+        );
+        if let Some(a) = &env.after {
+            if a == name {
+                return Err(Error::at(
+                    &after_pos,
+                    format!("environment '{name}' cannot come after itself"),
+                ));
+            }
+            if !map.contains_key(a) {
+                let known: Vec<&str> = map.keys().map(String::as_str).collect();
+                return Err(Error::at(
+                    &after_pos,
+                    format!(
+                        "environment '{name}' comes after unknown environment '{a}' (known: {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        envs.push(env);
+    }
+    // Reject cycles in `after`.
+    for e in &envs {
+        let mut seen = vec![e.name.as_str()];
+        let mut cur = e.after.as_deref();
+        while let Some(c) = cur {
+            if seen.contains(&c) {
+                return Err(Error::at(
+                    &e.pos,
+                    format!(
+                        "environment '{}' is part of an 'after' cycle: {} -> {c}",
+                        e.name,
+                        seen.join(" -> ")
+                    ),
+                ));
+            }
+            seen.push(c);
+            cur = envs
+                .iter()
+                .find(|x| x.name == c)
+                .and_then(|x| x.after.as_deref());
+        }
+    }
+    Ok(envs)
+}
+
+fn parse_rules(text: &str, file: &str, n: &Node, cfg: &mut Config) -> Result<()> {
+    if n.is_null() {
+        return Ok(());
+    }
+    let Some(map) = n.as_map() else {
+        return Err(Error::at(
+            &n.pos,
+            format!(
+                "'rules' must be a mapping of rule: severity, not a {}",
+                n.type_name()
+            ),
+        ));
+    };
+    for (rule, v) in map {
+        let Some(slot) = cfg.rules.iter_mut().find(|(r, _)| *r == rule) else {
+            return Err(Error::at(
+                &at_key(text, file, rule, v),
+                format!("unknown rule '{rule}' (rules: {})", RULES.join(", ")),
+            ));
+        };
+        let sev = match &v.value {
+            Value::Str(s) if s == "error" => Severity::Error,
+            Value::Str(s) if s == "warning" || s == "warn" => Severity::Warning,
+            Value::Str(s) if s == "off" => Severity::Off,
+            Value::Bool(false) => Severity::Off,
+            _ => {
+                let shown = v
+                    .scalar_string()
+                    .unwrap_or_else(|| v.type_name().to_string());
+                return Err(Error::at(
+                    &v.pos,
+                    format!(
+                        "bad severity '{shown}' for rule '{rule}' (expected error, warning or off)"
+                    ),
+                ));
+            }
+        };
+        slot.1 = sev;
+    }
+    Ok(())
+}
+
+fn parse_kinds(text: &str, file: &str, n: &Node) -> Result<Vec<KindRule>> {
+    if n.is_null() {
+        return Ok(Vec::new());
+    }
+    let Some(map) = n.as_map() else {
+        return Err(Error::at(
+            &n.pos,
+            format!(
+                "'kinds' must be a mapping of file glob: [kinds], not a {}",
+                n.type_name()
+            ),
+        ));
+    };
+    let mut out = Vec::new();
+    for (glob, v) in map {
+        let pos = at_key(text, file, glob, v);
+        let kinds = string_list(v, &format!("kinds allowed in '{glob}'"))?;
+        let matcher = compile_glob(glob, &pos)?.compile_matcher();
+        out.push(KindRule {
+            glob: glob.clone(),
+            matcher,
+            kinds: kinds.into_iter().map(|k| k.0).collect(),
+            pos,
+        });
+    }
+    Ok(out)
+}
+
+/// How an overlay's environment was decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assignment {
+    /// The environment, or None when unassigned.
+    pub env: Option<String>,
+    /// The reason, for `manifest-gate overlays` and messages.
+    pub reason: String,
+    /// The path segment that names the environment (for counterpart matching).
+    pub segment: Option<(usize, String)>,
+}
+
+/// Split a path segment into words (`blue-prod` -> `blue`, `prod`); `pre-prod` is one word.
+fn words(segment: &str) -> Vec<String> {
+    let lower = segment
+        .to_ascii_lowercase()
+        .replace("pre-prod", "preprod")
+        .replace("pre_prod", "preprod");
+    lower
+        .split(['-', '_', '.'])
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Find the inferred environment word in a path: the deepest segment whose first or last word is one.
+fn infer(cfg: &Config, dir: &str) -> Option<(String, usize, String, String)> {
+    let segs: Vec<&str> = dir.split('/').collect();
+    for (i, seg) in segs.iter().enumerate().rev() {
+        let ws = words(seg);
+        let cands = [ws.last(), ws.first()];
+        for w in cands.into_iter().flatten() {
+            if let Some(e) = cfg
+                .environments
+                .iter()
+                .find(|e| e.words.contains(&w.as_str()))
+            {
+                return Some((e.name.clone(), i, seg.to_string(), w.clone()));
+            }
+        }
+    }
+    None
+}
+
+impl Config {
+    /// Decide the environment of an overlay directory.
+    pub fn assign(&self, dir: &str) -> Assignment {
+        if self.inferred_envs {
+            return match infer(self, dir) {
+                Some((env, i, seg, word)) => Assignment {
+                    reason: format!("path segment '{seg}' has the word '{word}'"),
+                    env: Some(env),
+                    segment: Some((i, seg)),
+                },
+                None => Assignment {
+                    env: None,
+                    reason: "no path segment names an environment".to_string(),
+                    segment: None,
+                },
+            };
+        }
+        let file = self.file.as_deref().unwrap_or(CONFIG_FILE);
+        let matched: Vec<&EnvSpec> = self
+            .environments
+            .iter()
+            .filter(|e| e.matcher.as_ref().is_some_and(|m| m.is_match(dir)))
+            .collect();
+        let Some(env) = matched.first() else {
+            return Assignment {
+                env: None,
+                reason: format!("matches no overlay glob in {file}"),
+                segment: None,
+            };
+        };
+        let glob = env
+            .overlays
+            .iter()
+            .find(|(g, p)| {
+                compile_glob(g, p)
+                    .map(|g| g.compile_matcher().is_match(dir))
+                    .unwrap_or(false)
+            })
+            .map(|(g, p)| format!("'{g}' ({file}:{})", p.line))
+            .unwrap_or_default();
+        let mut reason = format!("matches {glob}");
+        if matched.len() > 1 {
+            let others: Vec<&str> = matched[1..].iter().map(|e| e.name.as_str()).collect();
+            reason.push_str(&format!(
+                "; also matches {} (first listed wins)",
+                others.join(", ")
+            ));
+        }
+        Assignment {
+            env: Some(env.name.clone()),
+            reason,
+            segment: env_segment(self, &env.name, dir),
+        }
+    }
+}
+
+/// The segment of `dir` that names environment `env` (for counterpart matching under a config):
+/// the deepest segment containing the environment's name or one of the inferred words as a word.
+fn env_segment(cfg: &Config, env: &str, dir: &str) -> Option<(usize, String)> {
+    let segs: Vec<&str> = dir.split('/').collect();
+    let inferred = cfg
+        .environments
+        .iter()
+        .position(|e| e.name == env)
+        .and_then(|_| {
+            INFERRED
+                .iter()
+                .find(|(n, ws, _)| *n == env || ws.contains(&env))
+                .map(|(_, ws, _)| *ws)
+        });
+    for (i, seg) in segs.iter().enumerate().rev() {
+        let ws = words(seg);
+        if ws
+            .iter()
+            .any(|w| w == env || inferred.is_some_and(|iw| iw.contains(&w.as_str())))
+        {
+            return Some((i, seg.to_string()));
+        }
+    }
+    // Fall back to the last segment.
+    segs.last().map(|s| (segs.len() - 1, s.to_string()))
+}
+
+/// The cluster key of an overlay: its path with the environment word removed from the
+/// segment that names the environment (`blue-prod` and `blue-preprod` share `blue-*`).
+pub fn cluster_key(dir: &str, a: &Assignment) -> String {
+    let Some((i, seg)) = &a.segment else {
+        return dir.to_string();
+    };
+    let mut segs: Vec<String> = dir.split('/').map(str::to_string).collect();
+    let all: Vec<&str> = INFERRED
+        .iter()
+        .flat_map(|(n, ws, _)| ws.iter().copied().chain([*n]))
+        .collect();
+    let ws: Vec<String> = words(seg)
+        .into_iter()
+        .map(|w| {
+            if all.contains(&w.as_str()) || Some(&w) == a.env.as_ref() {
+                "*".into()
+            } else {
+                w
+            }
+        })
+        .collect();
+    if *i < segs.len() {
+        segs[*i] = ws.join("-");
+    }
+    segs.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"environments:            # in promotion order
+  sandbox: { overlays: ["services/*/overlays/sandbox"] }
+  dev:     { overlays: ["services/*/overlays/*-dev"] }
+  test:    { overlays: ["services/*/overlays/*-test"], after: dev }
+  preprod: { overlays: ["services/*/overlays/*-preprod"], after: test }
+  prod:    { overlays: ["services/*/overlays/*-prod"], after: preprod }
+rules:
+  single-environment: error
+  unexpected-kind: error
+  promotion-order: error
+kinds:
+  "**/rbac/*.yaml": [Role, RoleBinding, ClusterRole, ClusterRoleBinding, ServiceAccount]
+"#;
+
+    #[test]
+    fn parses_sample() {
+        let c = Config::parse(SAMPLE, ".manifest-gate.yaml").unwrap();
+        assert_eq!(c.environments.len(), 5);
+        assert_eq!(c.env("prod").unwrap().after.as_deref(), Some("preprod"));
+        assert_eq!(
+            c.assign("services/app/overlays/blue-prod").env.as_deref(),
+            Some("prod")
+        );
+        assert_eq!(
+            c.assign("services/app/overlays/blue-preprod")
+                .env
+                .as_deref(),
+            Some("preprod")
+        );
+        assert_eq!(
+            c.assign("services/app/overlays/sandbox").env.as_deref(),
+            Some("sandbox")
+        );
+        assert_eq!(c.assign("services/app/overlays/other").env, None);
+        assert!(c.kinds[0]
+            .matcher
+            .is_match("services/app/base/rbac/role.yaml"));
+        let a = c.assign("services/app/overlays/blue-prod");
+        let b = c.assign("services/app/overlays/blue-preprod");
+        assert_eq!(
+            cluster_key("services/app/overlays/blue-prod", &a),
+            cluster_key("services/app/overlays/blue-preprod", &b)
+        );
+    }
+
+    fn err(text: &str) -> String {
+        Config::parse(text, "c.yaml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_point_at_lines() {
+        assert_eq!(err("rules:\n  single-environment: fatal\n"), "c.yaml:2: bad severity 'fatal' for rule 'single-environment' (expected error, warning or off)");
+        assert_eq!(err("rules:\n  nope: error\n"), "c.yaml:2: unknown rule 'nope' (rules: single-environment, unexpected-kind, promotion-order)");
+        assert_eq!(err("foo: 1\n"), "c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules or kinds)");
+        assert!(
+            err("environments:\n  prod:\n    overlays: [a]\n    after: staging\n").starts_with(
+                "c.yaml:4: environment 'prod' comes after unknown environment 'staging'"
+            )
+        );
+        assert!(err("environments:\n  prod:\n    overlays: [\"a/[\"]\n")
+            .starts_with("c.yaml:3: bad glob"));
+        assert!(
+            err("environments:\n  prod:\n    overlays: [a]\n    colour: red\n")
+                .starts_with("c.yaml:4: unknown key 'colour'")
+        );
+        assert!(err("kinds:\n  \"x/{a\": [Role]\n").starts_with("c.yaml:2: bad glob"));
+        let c = Config::parse("rules:\n  promotion-order: off\n", "c.yaml").unwrap();
+        assert_eq!(c.severity("promotion-order"), Severity::Off);
+    }
+
+    #[test]
+    fn infers_environments() {
+        let c = Config::inferred();
+        let env = |d: &str| c.assign(d).env;
+        assert_eq!(env("apps/x/overlays/blue-prod").as_deref(), Some("prod"));
+        assert_eq!(env("apps/x/overlays/prod-eu").as_deref(), Some("prod"));
+        assert_eq!(env("apps/x/overlays/pre-prod").as_deref(), Some("staging"));
+        assert_eq!(env("apps/x/overlays/qa").as_deref(), Some("test"));
+        assert_eq!(env("apps/x/overlays/development").as_deref(), Some("dev"));
+        assert_eq!(env("apps/x/overlays/sandbox").as_deref(), Some("sandbox"));
+        assert_eq!(env("apps/x/overlays/local"), None);
+        assert_eq!(env("clusters/production/x").as_deref(), Some("prod"));
+        let a = c.assign("apps/x/overlays/green-prod");
+        assert_eq!(
+            cluster_key("apps/x/overlays/green-prod", &a),
+            "apps/x/overlays/green-*"
+        );
+    }
+}
