@@ -18,6 +18,70 @@ struct Cli {
 enum Command {
     /// Print what `kustomize build DIR` prints, rendered natively.
     Render(RenderArgs),
+    /// Render every overlay at two revisions and show the semantic diff of the rendered manifests.
+    Diff(DiffArgs),
+    /// The gate: fail when a change touches several environments, smuggles kinds, or skips promotion.
+    Check(CheckArgs),
+    /// List each overlay with its environment and how that was decided.
+    Overlays(OverlaysArgs),
+    /// Explain a rule: what it checks, why, and how to satisfy it.
+    Explain {
+        /// Rule id (single-environment, unexpected-kind, promotion-order).
+        rule: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct RevArgs {
+    /// Base revision (the pull request's target).
+    #[arg(long, value_name = "REV")]
+    base: String,
+    /// Head revision (the pull request's tip).
+    #[arg(long, value_name = "REV")]
+    head: String,
+    /// Repository root. Default: the git work tree enclosing the current directory.
+    #[arg(long)]
+    repo: Option<PathBuf>,
+    /// native | kustomize | auto (native, falling back to an external kustomize where needed).
+    #[arg(long, value_enum, default_value_t = Mode::Auto)]
+    renderer: Mode,
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    #[command(flatten)]
+    revs: RevArgs,
+    /// Output format.
+    #[arg(long, value_parser = ["text", "json", "markdown"], default_value = "text")]
+    format: String,
+    /// Render every overlay at both revisions, even those whose inputs did not change.
+    #[arg(long)]
+    full: bool,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    revs: RevArgs,
+    /// Output format.
+    #[arg(long, value_parser = ["text", "json"], default_value = "text")]
+    format: String,
+    /// Read the configuration from this file on disk instead of `.manifest-gate.yaml` at the base revision.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct OverlaysArgs {
+    /// Revision to list (default HEAD).
+    #[arg(long = "ref", value_name = "REV", default_value = "HEAD")]
+    rev: String,
+    /// Repository root. Default: the git work tree enclosing the current directory.
+    #[arg(long)]
+    repo: Option<PathBuf>,
+    /// Configuration file on disk instead of `.manifest-gate.yaml` at the revision.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -46,6 +110,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Render(a) => cmd_render(a),
+        Command::Diff(a) => cmd_diff(a),
+        Command::Check(a) => cmd_check(a),
+        Command::Overlays(a) => cmd_overlays(a),
+        Command::Explain { rule } => cmd_explain(&rule),
     };
     match result {
         Ok(code) => code,
@@ -154,4 +222,62 @@ fn render_all(src: &dyn Source, under: &str, out: &Path, mode: Mode) -> Result<E
         }
     }
     Ok(if failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// The repository root for commands that compare revisions.
+fn repo_root(repo: Option<&Path>) -> Result<PathBuf> {
+    match repo {
+        Some(r) => absolute(r),
+        None => {
+            let cwd = absolute(Path::new("."))?;
+            let r = git2::Repository::discover(&cwd)
+                .map_err(|_| Error::msg(format!("'{}' is not inside a git repository (use --repo)", cwd.display())))?;
+            match r.workdir() {
+                Some(w) => absolute(w),
+                None => Ok(r.path().to_path_buf()),
+            }
+        }
+    }
+}
+
+fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
+    use manifest_gate::{diff, report};
+    let root = repo_root(a.revs.repo.as_deref())?;
+    let opts = diff::DiffOptions { full: a.full, mode: a.revs.renderer, ..Default::default() };
+    let (rep, _) = diff::diff_revisions(&root, &a.revs.base, &a.revs.head, &opts)?;
+    let format = match a.format.as_str() {
+        "json" => report::Format::Json,
+        "markdown" => report::Format::Markdown,
+        _ => report::Format::Text,
+    };
+    print!("{}", report::render_report(&rep, format));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
+    use manifest_gate::policy;
+    let root = repo_root(a.revs.repo.as_deref())?;
+    let opts = policy::CheckOptions { config: a.config, mode: a.revs.renderer };
+    let outcome = policy::check(&root, &a.revs.base, &a.revs.head, &opts)?;
+    let format = if a.format == "json" { policy::Format::Json } else { policy::Format::Text };
+    print!("{}", policy::render_check(&outcome, format));
+    Ok(ExitCode::from(outcome.exit_code() as u8))
+}
+
+fn cmd_overlays(a: OverlaysArgs) -> Result<ExitCode> {
+    let root = repo_root(a.repo.as_deref())?;
+    print!("{}", manifest_gate::policy::list_overlays(&root, &a.rev, a.config.as_deref())?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_explain(rule: &str) -> Result<ExitCode> {
+    match manifest_gate::policy::explain(rule) {
+        Some(text) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Err(Error::msg(format!(
+            "unknown rule '{rule}' (rules: single-environment, unexpected-kind, promotion-order)"
+        ))),
+    }
 }
