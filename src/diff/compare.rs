@@ -32,13 +32,23 @@ impl Masker {
         if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
             h.update(t.as_nanos().to_le_bytes());
         }
-        Masker { key: h.finalize().to_vec() }
+        Masker {
+            key: h.finalize().to_vec(),
+        }
     }
     /// The marker for a value: `<secret sha256:xxxxxxxx>`.
     pub fn mark(&self, v: &Node) -> String {
         let text = serde_json::to_string(&v.to_json()).unwrap_or_default();
-        let inner = Sha256::new().chain_update(&self.key).chain_update([0u8]).chain_update(text.as_bytes()).finalize();
-        let outer = Sha256::new().chain_update(&self.key).chain_update([1u8]).chain_update(inner).finalize();
+        let inner = Sha256::new()
+            .chain_update(&self.key)
+            .chain_update([0u8])
+            .chain_update(text.as_bytes())
+            .finalize();
+        let outer = Sha256::new()
+            .chain_update(&self.key)
+            .chain_update([1u8])
+            .chain_update(inner)
+            .finalize();
         let hex: String = outer.iter().take(4).map(|b| format!("{b:02x}")).collect();
         format!("<secret sha256:{hex}>")
     }
@@ -58,7 +68,9 @@ enum Seg {
 }
 
 fn plain_key(k: &str) -> bool {
-    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
+    !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
 }
 
 fn format_path(segs: &[Seg]) -> String {
@@ -77,10 +89,17 @@ fn format_path(segs: &[Seg]) -> String {
                 s.push(']');
             }
             Seg::Keyed(k, v) => {
-                if plain_key(v) || v.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c)) && !v.is_empty() {
+                if plain_key(v)
+                    || v.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
+                        && !v.is_empty()
+                {
                     s.push_str(&format!("[{k}={v}]"));
                 } else {
-                    s.push_str(&format!("[{k}={}]", serde_json::to_string(v).unwrap_or_default()));
+                    s.push_str(&format!(
+                        "[{k}={}]",
+                        serde_json::to_string(v).unwrap_or_default()
+                    ));
                 }
             }
             Seg::Index(i) => s.push_str(&format!("[{i}]")),
@@ -92,7 +111,11 @@ fn format_path(segs: &[Seg]) -> String {
 /// Whether a value at this path of a Secret is shown in clear.
 fn secret_clear(segs: &[Seg]) -> bool {
     match segs.first() {
-        Some(Seg::Key(k)) if k == "apiVersion" || k == "kind" || k == "type" || k == "immutable" => true,
+        Some(Seg::Key(k))
+            if k == "apiVersion" || k == "kind" || k == "type" || k == "immutable" =>
+        {
+            true
+        }
         Some(Seg::Key(k)) if k == "metadata" => {
             matches!(segs.get(1), Some(Seg::Key(k2)) if k2 == "name" || k2 == "namespace" || k2 == "labels")
         }
@@ -144,8 +167,14 @@ pub fn masked_object(r: &Resource, m: &Masker) -> Node {
 /// Merge-key candidates for a list under `field`, in order of preference.
 fn merge_keys(field: &str) -> &'static [&'static str] {
     match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes" | "imagePullSecrets"
-        | "secrets" | "webhooks" => &["name"],
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "secrets"
+        | "webhooks" => &["name"],
         "volumeMounts" => &["mountPath", "name"],
         "volumeDevices" => &["devicePath"],
         "ports" => &["containerPort", "port", "name"],
@@ -196,10 +225,20 @@ impl Ctx<'_> {
             n.to_json()
         }
     }
-    fn change(&self, segs: &[Seg], old: Option<&Node>, new: Option<&Node>, out: &mut Vec<FieldChange>) {
+    fn change(
+        &self,
+        segs: &[Seg],
+        old: Option<&Node>,
+        new: Option<&Node>,
+        out: &mut Vec<FieldChange>,
+    ) {
         let masked = self.secret && !secret_clear(segs);
         let text_diff = match (old.and_then(|n| n.as_str()), new.and_then(|n| n.as_str())) {
-            (o, n) if !masked && (o.is_some_and(|s| s.contains('\n')) || n.is_some_and(|s| s.contains('\n'))) => {
+            (o, n)
+                if !masked
+                    && (o.is_some_and(|s| s.contains('\n'))
+                        || n.is_some_and(|s| s.contains('\n'))) =>
+            {
                 Some(line_diff(o.unwrap_or(""), n.unwrap_or("")))
             }
             _ => None,
@@ -256,10 +295,14 @@ fn diff_node(segs: &mut Vec<Seg>, old: &Node, new: &Node, ctx: &Ctx, out: &mut V
                 _ => String::new(),
             };
             if let Some(key) = pick_key(&field, a, b) {
-                let bi: HashMap<String, &Node> =
-                    b.iter().filter_map(|n| key_value(n, key).map(|v| (v, n))).collect();
-                let ai: HashMap<String, &Node> =
-                    a.iter().filter_map(|n| key_value(n, key).map(|v| (v, n))).collect();
+                let bi: HashMap<String, &Node> = b
+                    .iter()
+                    .filter_map(|n| key_value(n, key).map(|v| (v, n)))
+                    .collect();
+                let ai: HashMap<String, &Node> = a
+                    .iter()
+                    .filter_map(|n| key_value(n, key).map(|v| (v, n)))
+                    .collect();
                 for item in a {
                     let kv = key_value(item, key).unwrap_or_default();
                     segs.push(Seg::Keyed(key.to_string(), kv.clone()));
@@ -324,7 +367,9 @@ fn match_name(r: &Resource) -> String {
         return n.clone();
     }
     let kind = r.kind();
-    if (kind == "ConfigMap" || kind == "Secret") && !r.api_version().contains('/') || r.meta.generated.is_some() {
+    if (kind == "ConfigMap" || kind == "Secret") && !r.api_version().contains('/')
+        || r.meta.generated.is_some()
+    {
         return strip_hash_suffix(r.name()).to_string();
     }
     r.name().to_string()
@@ -353,7 +398,12 @@ fn keyed(list: &[Resource]) -> BTreeMap<Key, &Resource> {
     out
 }
 
-fn change_for(action: ChangeAction, old: Option<&Resource>, new: Option<&Resource>, masker: &Masker) -> ResourceChange {
+fn change_for(
+    action: ChangeAction,
+    old: Option<&Resource>,
+    new: Option<&Resource>,
+    masker: &Masker,
+) -> ResourceChange {
     let main = new.or(old).expect("one side");
     let id = main.id();
     let secret = is_secret(main);
@@ -385,7 +435,11 @@ fn change_for(action: ChangeAction, old: Option<&Resource>, new: Option<&Resourc
 
 /// The changes between the resources of one overlay at base and head, sorted
 /// by (group, kind, namespace, name).
-pub fn diff_resources(base: &[Resource], head: &[Resource], masker: &Masker) -> Vec<ResourceChange> {
+pub fn diff_resources(
+    base: &[Resource],
+    head: &[Resource],
+    masker: &Masker,
+) -> Vec<ResourceChange> {
     let a = keyed(base);
     let b = keyed(head);
     let mut out = Vec::new();
@@ -465,7 +519,13 @@ spec:
         assert_eq!(f.path, "spec.template.spec.containers[name=agent].image");
         assert_eq!(f.old, Some(serde_json::json!("agent:1")));
         assert_eq!(f.new, Some(serde_json::json!("agent:2")));
-        assert_eq!(f.source, Some(SourceRef { path: "f.yaml".into(), line: 10 }));
+        assert_eq!(
+            f.source,
+            Some(SourceRef {
+                path: "f.yaml".into(),
+                line: 10
+            })
+        );
     }
 
     #[test]
@@ -515,7 +575,8 @@ spec:
         let f = &ch[0].fields;
         assert!(f.iter().any(|f| f.path == "data.p" && f.old != f.new));
         assert!(f.iter().any(|f| f.path == "data.n" && f.old.is_none()));
-        assert!(f.iter().any(|f| f.path == "metadata.annotations[\"kubectl.kubernetes.io/last-applied-configuration\"]"));
+        assert!(f.iter().any(|f| f.path
+            == "metadata.annotations[\"kubectl.kubernetes.io/last-applied-configuration\"]"));
     }
 
     #[test]
@@ -537,9 +598,16 @@ spec:
         let acts: Vec<_> = ch.iter().map(|c| (c.action, c.name.as_str())).collect();
         assert_eq!(
             acts,
-            [(ChangeAction::Removed, "gone"), (ChangeAction::Added, "new"), (ChangeAction::Modified, "s")]
+            [
+                (ChangeAction::Removed, "gone"),
+                (ChangeAction::Added, "new"),
+                (ChangeAction::Modified, "s")
+            ]
         );
         let paths: Vec<_> = ch[2].fields.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(paths, ["spec.ports[port=80].targetPort", "spec.ports[port=443]"]);
+        assert_eq!(
+            paths,
+            ["spec.ports[port=80].targetPort", "spec.ports[port=443]"]
+        );
     }
 }

@@ -30,7 +30,11 @@ pub struct Discovery {
 impl Discovery {
     /// The entry points (the overlays the gate renders), sorted.
     pub fn overlays(&self) -> Vec<String> {
-        self.kustomizations.iter().filter(|(_, k)| k.entry_point).map(|(d, _)| d.clone()).collect()
+        self.kustomizations
+            .iter()
+            .filter(|(_, k)| k.entry_point)
+            .map(|(d, _)| d.clone())
+            .collect()
     }
 }
 
@@ -41,8 +45,12 @@ fn skip_dir(name: &str) -> bool {
 /// The references (`resources`, `bases`, `components`) of a kustomization text;
 /// unparsable files have none (rendering reports their error).
 fn read_refs(text: &str, file: &str, dir: &str) -> (bool, Vec<String>) {
-    let Ok(docs) = parse_stream(text, file, &ParseOptions::kustomization()) else { return (false, vec![]) };
-    let Some(doc) = docs.into_iter().next() else { return (false, vec![]) };
+    let Ok(docs) = parse_stream(text, file, &ParseOptions::kustomization()) else {
+        return (false, vec![]);
+    };
+    let Some(doc) = docs.into_iter().next() else {
+        return (false, vec![]);
+    };
     let component = doc.str_at(&["kind"]) == Some("Component");
     let mut refs = Vec::new();
     for section in ["resources", "bases", "components"] {
@@ -69,31 +77,55 @@ pub fn discover(src: &dyn Source) -> Result<Discovery> {
         let entries = src.list(&dir)?;
         let mut kfile = None;
         for name in FILE_NAMES {
-            if entries.iter().any(|(n, k)| n == name && *k == EntryKind::File) {
+            if entries
+                .iter()
+                .any(|(n, k)| n == name && *k == EntryKind::File)
+            {
                 kfile = Some(name);
                 break;
             }
         }
         for (name, kind) in &entries {
             if *kind == EntryKind::Dir && !skip_dir(name) {
-                stack.push(if dir.is_empty() { name.clone() } else { format!("{dir}/{name}") });
+                stack.push(if dir.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{dir}/{name}")
+                });
             }
         }
         if let Some(name) = kfile {
-            let file = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+            let file = if dir.is_empty() {
+                name.to_string()
+            } else {
+                format!("{dir}/{name}")
+            };
             let bytes = src.read(&file)?;
             let (component, refs) = match decode(&bytes, &file) {
                 Ok(text) => read_refs(&text, &file, &dir),
                 Err(_) => (false, vec![]),
             };
-            found.insert(dir.clone(), KustInfo { file, component, refs, entry_point: false });
+            found.insert(
+                dir.clone(),
+                KustInfo {
+                    file,
+                    component,
+                    refs,
+                    entry_point: false,
+                },
+            );
         }
     }
-    let referenced: BTreeSet<String> = found.values().flat_map(|k| k.refs.iter().cloned()).collect();
+    let referenced: BTreeSet<String> = found
+        .values()
+        .flat_map(|k| k.refs.iter().cloned())
+        .collect();
     for (dir, k) in found.iter_mut() {
         k.entry_point = !k.component && !referenced.contains(dir);
     }
-    Ok(Discovery { kustomizations: found })
+    Ok(Discovery {
+        kustomizations: found,
+    })
 }
 
 /// The environment an overlay deploys to, from its path: the directory after
@@ -101,7 +133,10 @@ pub fn discover(src: &dyn Source) -> Result<Discovery> {
 pub fn environment_of(path: &str) -> Option<String> {
     let parts: Vec<&str> = path.split('/').collect();
     for (i, p) in parts.iter().enumerate() {
-        if matches!(*p, "overlays" | "envs" | "environments" | "env" | "clusters" | "stages") {
+        if matches!(
+            *p,
+            "overlays" | "envs" | "environments" | "env" | "clusters" | "stages"
+        ) {
             if let Some(next) = parts.get(i + 1) {
                 return Some(next.to_string());
             }
@@ -125,13 +160,22 @@ mod tests {
         };
         w("app/base/kustomization.yaml", "resources: [deploy.yaml]\n");
         w("app/base/deploy.yaml", "kind: X\n");
-        w("app/overlays/prod/kustomization.yaml", "resources: [../../base]\ncomponents: [../../comp]\n");
-        w("app/overlays/dev/kustomization.yml", "bases:\n- ../../base\n");
+        w(
+            "app/overlays/prod/kustomization.yaml",
+            "resources: [../../base]\ncomponents: [../../comp]\n",
+        );
+        w(
+            "app/overlays/dev/kustomization.yml",
+            "bases:\n- ../../base\n",
+        );
         w("app/comp/kustomization.yaml", "kind: Component\n");
         w("other/Kustomization", "resources: []\n");
         let src = FsSource::new(d.path()).unwrap();
         let disc = discover(&src).unwrap();
-        assert_eq!(disc.overlays(), ["app/overlays/dev", "app/overlays/prod", "other"]);
+        assert_eq!(
+            disc.overlays(),
+            ["app/overlays/dev", "app/overlays/prod", "other"]
+        );
         assert!(disc.kustomizations["app/comp"].component);
         assert_eq!(environment_of("app/overlays/prod"), Some("prod".into()));
         assert_eq!(environment_of("other"), None);

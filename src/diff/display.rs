@@ -9,7 +9,10 @@ fn needs_quotes(s: &str) -> bool {
         return true;
     }
     let lower = s.to_ascii_lowercase();
-    if matches!(lower.as_str(), "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n") {
+    if matches!(
+        lower.as_str(),
+        "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
+    ) {
         return true;
     }
     if s.parse::<f64>().is_ok() || s.starts_with("0x") || s.starts_with("0o") {
@@ -178,7 +181,10 @@ pub fn align(old: &Node, new: &Node) -> Node {
                 Value::Seq(out)
             } else {
                 Value::Seq(
-                    a.iter().enumerate().map(|(i, ov)| b.get(i).map(|nv| align(ov, nv)).unwrap_or(ov.clone())).collect(),
+                    a.iter()
+                        .enumerate()
+                        .map(|(i, ov)| b.get(i).map(|nv| align(ov, nv)).unwrap_or(ov.clone()))
+                        .collect(),
                 )
             }
         }
@@ -209,13 +215,17 @@ mod tests {
     #[test]
     fn prints_block_yaml() {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {}\ndata:\n  a: \"1\"\n  conf: |\n    x\n    y\nlist:\n- a: 1\n  b: [1, 2]\n- plain\n";
-        let n = parse_stream(text, "f", &ParseOptions::resource()).unwrap().remove(0);
+        let n = parse_stream(text, "f", &ParseOptions::resource())
+            .unwrap()
+            .remove(0);
         let y = to_yaml(&n);
         assert_eq!(
             y,
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {}\ndata:\n  a: \"1\"\n  conf: |\n    x\n    y\nlist:\n- a: 1\n  b:\n  - 1\n  - 2\n- plain\n"
         );
-        let again = parse_stream(&y, "f", &ParseOptions::resource()).unwrap().remove(0);
+        let again = parse_stream(&y, "f", &ParseOptions::resource())
+            .unwrap()
+            .remove(0);
         assert_eq!(again, n);
     }
 }

@@ -13,7 +13,8 @@ pub mod model;
 pub use compare::{strip_hash_suffix, Masker};
 pub use discover::{discover, environment_of, Discovery, KustInfo};
 pub use model::{
-    ChangeAction, DiffReport, FieldChange, OverlayDiff, OverlayStatus, RenderedSides, ResourceChange, SourceRef,
+    ChangeAction, DiffReport, FieldChange, OverlayDiff, OverlayStatus, RenderedSides,
+    ResourceChange, SourceRef,
 };
 
 use crate::error::{Error, Result};
@@ -47,17 +48,29 @@ fn git_err(e: git2::Error) -> Error {
 
 /// Resolve a revision to a commit id.
 fn resolve(repo: &git2::Repository, rev: &str) -> Result<git2::Oid> {
-    let obj = repo.revparse_single(rev).map_err(|e| Error::msg(format!("revision '{rev}': {}", e.message())))?;
-    let c = obj.peel_to_commit().map_err(|e| Error::msg(format!("revision '{rev}': {}", e.message())))?;
+    let obj = repo
+        .revparse_single(rev)
+        .map_err(|e| Error::msg(format!("revision '{rev}': {}", e.message())))?;
+    let c = obj
+        .peel_to_commit()
+        .map_err(|e| Error::msg(format!("revision '{rev}': {}", e.message())))?;
     Ok(c.id())
 }
 
 /// The paths that differ between two commits (both sides of every delta).
 pub fn changed_paths(repo: &Path, base: &str, head: &str) -> Result<BTreeSet<String>> {
     let r = git2::Repository::discover(repo).map_err(git_err)?;
-    let a = r.find_commit(resolve(&r, base)?).and_then(|c| c.tree()).map_err(git_err)?;
-    let b = r.find_commit(resolve(&r, head)?).and_then(|c| c.tree()).map_err(git_err)?;
-    let d = r.diff_tree_to_tree(Some(&a), Some(&b), None).map_err(git_err)?;
+    let a = r
+        .find_commit(resolve(&r, base)?)
+        .and_then(|c| c.tree())
+        .map_err(git_err)?;
+    let b = r
+        .find_commit(resolve(&r, head)?)
+        .and_then(|c| c.tree())
+        .map_err(git_err)?;
+    let d = r
+        .diff_tree_to_tree(Some(&a), Some(&b), None)
+        .map_err(git_err)?;
     let mut out = BTreeSet::new();
     for delta in d.deltas() {
         for f in [delta.old_file(), delta.new_file()] {
@@ -80,24 +93,46 @@ pub fn affected(inputs: &BTreeSet<String>, changed: &BTreeSet<String>) -> bool {
         return true;
     }
     let dirs: BTreeSet<&str> = inputs.iter().map(|p| parent(p)).collect();
-    changed.iter().any(|c| FILE_NAMES.contains(&file_name(c)) && dirs.contains(parent(c)))
+    changed
+        .iter()
+        .any(|c| FILE_NAMES.contains(&file_name(c)) && dirs.contains(parent(c)))
 }
 
 /// Diff two revisions of the repository at `repo`.
-pub fn diff_revisions(repo: &Path, base: &str, head: &str, opts: &DiffOptions) -> Result<(DiffReport, RenderedSides)> {
-    let r = git2::Repository::discover(repo).map_err(|e| Error::msg(format!("{}: {}", repo.display(), e.message())))?;
-    let root = r.workdir().or_else(|| r.path().parent()).unwrap_or(repo).to_path_buf();
+pub fn diff_revisions(
+    repo: &Path,
+    base: &str,
+    head: &str,
+    opts: &DiffOptions,
+) -> Result<(DiffReport, RenderedSides)> {
+    let r = git2::Repository::discover(repo)
+        .map_err(|e| Error::msg(format!("{}: {}", repo.display(), e.message())))?;
+    let root = r
+        .workdir()
+        .or_else(|| r.path().parent())
+        .unwrap_or(repo)
+        .to_path_buf();
     let base_id = resolve(&r, base)?.to_string();
     let head_id = resolve(&r, head)?.to_string();
     let base_src = GitSource::open(&root, &base_id)?;
     let head_src = GitSource::open(&root, &head_id)?;
-    let changed = if opts.full { None } else { Some(changed_paths(&root, &base_id, &head_id)?) };
+    let changed = if opts.full {
+        None
+    } else {
+        Some(changed_paths(&root, &base_id, &head_id)?)
+    };
     let base_renderer = Renderer::new(&base_src, opts.render.clone());
     let head_renderer = Renderer::new(&head_src, opts.render.clone());
     let render_base = |dir: &str| crate::kustomize::render_with(&base_renderer, dir, opts.mode);
     let render_head = |dir: &str| crate::kustomize::render_with(&head_renderer, dir, opts.mode);
-    let (overlays, sides) =
-        diff_sources(&base_src, &head_src, changed.as_ref(), &render_base, &render_head, opts)?;
+    let (overlays, sides) = diff_sources(
+        &base_src,
+        &head_src,
+        changed.as_ref(),
+        &render_base,
+        &render_head,
+        opts,
+    )?;
     let report = DiffReport {
         base: base.to_string(),
         head: head.to_string(),
@@ -163,15 +198,36 @@ pub fn diff_sources(
     for path in all {
         let b = base_r.get(path);
         let in_head = head_set.contains(path);
-        let h = if in_head { head_r.get(path).or(b) } else { None };
+        let h = if in_head {
+            head_r.get(path).or(b)
+        } else {
+            None
+        };
         let rerendered = head_r.contains_key(path);
         let (status, changes) = match (b, h) {
             (Some(b), Some(h)) => {
-                let ch = if rerendered { compare::diff_resources(&b.resources, &h.resources, &masker) } else { vec![] };
-                (if ch.is_empty() { OverlayStatus::Unchanged } else { OverlayStatus::Modified }, ch)
+                let ch = if rerendered {
+                    compare::diff_resources(&b.resources, &h.resources, &masker)
+                } else {
+                    vec![]
+                };
+                (
+                    if ch.is_empty() {
+                        OverlayStatus::Unchanged
+                    } else {
+                        OverlayStatus::Modified
+                    },
+                    ch,
+                )
             }
-            (None, Some(h)) => (OverlayStatus::Added, compare::diff_resources(&[], &h.resources, &masker)),
-            (Some(b), None) => (OverlayStatus::Removed, compare::diff_resources(&b.resources, &[], &masker)),
+            (None, Some(h)) => (
+                OverlayStatus::Added,
+                compare::diff_resources(&[], &h.resources, &masker),
+            ),
+            (Some(b), None) => (
+                OverlayStatus::Removed,
+                compare::diff_resources(&b.resources, &[], &masker),
+            ),
             (None, None) => continue,
         };
         if let Some(b) = b {
@@ -207,7 +263,12 @@ mod tests {
         out.inputs.insert(kf.clone());
         let text = decode(&src.read(&kf)?, &kf)?;
         let k = parse_stream(&text, &kf, &ParseOptions::kustomization())?.remove(0);
-        for item in k.get("resources").and_then(|n| n.as_seq()).cloned().unwrap_or_default() {
+        for item in k
+            .get("resources")
+            .and_then(|n| n.as_seq())
+            .cloned()
+            .unwrap_or_default()
+        {
             let p = crate::source::join(dir, item.as_str().unwrap())?;
             if p.ends_with(".yaml") {
                 out.inputs.insert(p.clone());
@@ -237,24 +298,46 @@ mod tests {
 
     #[test]
     fn only_affected_overlays_are_rerendered() {
-        let cm = |v: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  v: \"{v}\"\n");
+        let cm = |v: &str| {
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  v: \"{v}\"\n")
+        };
         let common = [
-            ("base/kustomization.yaml", "resources: [cm.yaml]\n".to_string()),
-            ("overlays/a/kustomization.yaml", "resources: [../../base]\n".to_string()),
-            ("overlays/b/kustomization.yaml", "resources: [x.yaml]\n".to_string()),
-            ("overlays/b/x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n".to_string()),
+            (
+                "base/kustomization.yaml",
+                "resources: [cm.yaml]\n".to_string(),
+            ),
+            (
+                "overlays/a/kustomization.yaml",
+                "resources: [../../base]\n".to_string(),
+            ),
+            (
+                "overlays/b/kustomization.yaml",
+                "resources: [x.yaml]\n".to_string(),
+            ),
+            (
+                "overlays/b/x.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n".to_string(),
+            ),
         ];
         let mut fa: Vec<(&str, String)> = common.to_vec();
         fa.push(("base/cm.yaml", cm("1")));
         fa.push(("gone/kustomization.yaml", "resources: [x.yaml]\n".into()));
-        fa.push(("gone/x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: g\n".into()));
+        fa.push((
+            "gone/x.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: g\n".into(),
+        ));
         let mut fb: Vec<(&str, String)> = common.to_vec();
         fb.push(("base/cm.yaml", cm("2")));
         let a = tree(&fa.iter().map(|(p, s)| (*p, s.as_str())).collect::<Vec<_>>());
         let b = tree(&fb.iter().map(|(p, s)| (*p, s.as_str())).collect::<Vec<_>>());
-        let (sa, sb) = (FsSource::new(a.path()).unwrap(), FsSource::new(b.path()).unwrap());
-        let changed: BTreeSet<String> =
-            ["base/cm.yaml", "gone/kustomization.yaml", "gone/x.yaml"].iter().map(|s| s.to_string()).collect();
+        let (sa, sb) = (
+            FsSource::new(a.path()).unwrap(),
+            FsSource::new(b.path()).unwrap(),
+        );
+        let changed: BTreeSet<String> = ["base/cm.yaml", "gone/kustomization.yaml", "gone/x.yaml"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let count = AtomicUsize::new(0);
         let ra = |d: &str| {
             count.fetch_add(1, Ordering::SeqCst);
@@ -264,9 +347,15 @@ mod tests {
             count.fetch_add(1, Ordering::SeqCst);
             fake_render(&sb, d)
         };
-        let opts = DiffOptions { secret_key: Some(b"k".to_vec()), ..Default::default() };
+        let opts = DiffOptions {
+            secret_key: Some(b"k".to_vec()),
+            ..Default::default()
+        };
         let (ov, sides) = diff_sources(&sa, &sb, Some(&changed), &ra, &rb, &opts).unwrap();
-        let st: Vec<_> = ov.iter().map(|o| (o.path.as_str(), o.status, o.inputs_changed)).collect();
+        let st: Vec<_> = ov
+            .iter()
+            .map(|o| (o.path.as_str(), o.status, o.inputs_changed))
+            .collect();
         assert_eq!(
             st,
             [
@@ -278,7 +367,13 @@ mod tests {
         // base: 3 renders; head: only overlays/a.
         assert_eq!(count.load(Ordering::SeqCst), 4);
         assert_eq!(ov[1].changes[0].fields[0].path, "data.v");
-        assert_eq!(ov[1].changes[0].fields[0].source, Some(SourceRef { path: "base/cm.yaml".into(), line: 6 }));
+        assert_eq!(
+            ov[1].changes[0].fields[0].source,
+            Some(SourceRef {
+                path: "base/cm.yaml".into(),
+                line: 6
+            })
+        );
         assert_eq!(ov[1].environment.as_deref(), Some("a"));
         assert_eq!(sides.head["overlays/b"].len(), 1);
         assert!(!sides.head.contains_key("gone"));
@@ -287,9 +382,18 @@ mod tests {
     #[test]
     fn affected_rules() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<BTreeSet<_>>();
-        assert!(affected(&s(&["a/kustomization.yaml", "a/x.yaml"]), &s(&["a/x.yaml"])));
-        assert!(!affected(&s(&["a/kustomization.yaml", "a/x.yaml"]), &s(&["b/x.yaml"])));
-        assert!(affected(&s(&["a/kustomization.yaml"]), &s(&["a/kustomization.yml"])));
+        assert!(affected(
+            &s(&["a/kustomization.yaml", "a/x.yaml"]),
+            &s(&["a/x.yaml"])
+        ));
+        assert!(!affected(
+            &s(&["a/kustomization.yaml", "a/x.yaml"]),
+            &s(&["b/x.yaml"])
+        ));
+        assert!(affected(
+            &s(&["a/kustomization.yaml"]),
+            &s(&["a/kustomization.yml"])
+        ));
         assert!(affected(&s(&[]), &s(&["b"])));
     }
 }

@@ -104,7 +104,10 @@ pub struct SourceRef {
 impl SourceRef {
     /// From a node position (`None` when the position has no file).
     pub fn from_pos(pos: &Pos) -> Option<SourceRef> {
-        pos.file.as_ref().map(|f| SourceRef { path: f.to_string(), line: pos.line })
+        pos.file.as_ref().map(|f| SourceRef {
+            path: f.to_string(),
+            line: pos.line,
+        })
     }
 }
 
@@ -154,7 +157,11 @@ pub struct ResourceChange {
 impl ResourceChange {
     /// `Kind namespace/name` for display.
     pub fn display_id(&self) -> String {
-        let g = if self.group.is_empty() { String::new() } else { format!(".{}", self.group) };
+        let g = if self.group.is_empty() {
+            String::new()
+        } else {
+            format!(".{}", self.group)
+        };
         if self.namespace.is_empty() {
             format!("{}{} {}", self.kind, g, self.name)
         } else {
@@ -210,6 +217,9 @@ impl RenderedSides {
 fn find<'a>(list: &'a [Resource], change: &ResourceChange, name: &str) -> Option<&'a Resource> {
     list.iter().find(|r| {
         let id = r.id();
-        id.gvk.group == change.group && id.gvk.kind == change.kind && id.namespace == change.namespace && id.name == name
+        id.gvk.group == change.group
+            && id.gvk.kind == change.kind
+            && id.namespace == change.namespace
+            && id.name == name
     })
 }

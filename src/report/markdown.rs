@@ -29,14 +29,21 @@ fn fence(body: &str) -> String {
 /// Render the report as Markdown.
 pub fn render(r: &DiffReport) -> String {
     let mut o = String::new();
-    let changed: Vec<_> = r.overlays.iter().filter(|x| x.status != OverlayStatus::Unchanged).collect();
+    let changed: Vec<_> = r
+        .overlays
+        .iter()
+        .filter(|x| x.status != OverlayStatus::Unchanged)
+        .collect();
     let _ = writeln!(o, "### Rendered manifest diff\n");
     let _ = writeln!(o, "{} → {}\n", code(&r.base), code(&r.head));
     if changed.is_empty() {
         let _ = writeln!(o, "No rendered changes in {} overlays.", r.overlays.len());
         return o;
     }
-    let envs: BTreeSet<&str> = changed.iter().filter_map(|x| x.environment.as_deref()).collect();
+    let envs: BTreeSet<&str> = changed
+        .iter()
+        .filter_map(|x| x.environment.as_deref())
+        .collect();
     let resources: usize = changed.iter().map(|x| x.changes.len()).sum();
     let _ = writeln!(
         o,
@@ -46,7 +53,10 @@ pub fn render(r: &DiffReport) -> String {
         r.overlays.len(),
         resources
     );
-    let _ = writeln!(o, "| Environment | Overlay | Status | Added | Removed | Modified |");
+    let _ = writeln!(
+        o,
+        "| Environment | Overlay | Status | Added | Removed | Modified |"
+    );
     let _ = writeln!(o, "|---|---|---|---:|---:|---:|");
     for ov in &changed {
         let (a, d, m) = ov.counts();
@@ -67,7 +77,11 @@ pub fn render(r: &DiffReport) -> String {
     for ov in &changed {
         let path = if ov.path.is_empty() { "." } else { &ov.path };
         let (a, d, m) = ov.counts();
-        let env = ov.environment.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        let env = ov
+            .environment
+            .as_deref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
         let _ = writeln!(o, "\n<details>\n<summary><code>{path}</code>{env}: {a} added, {d} removed, {m} modified</summary>\n");
         let mut diff = String::new();
         for ch in &ov.changes {
@@ -76,13 +90,30 @@ pub fn render(r: &DiffReport) -> String {
                 ChangeAction::Removed => "-",
                 ChangeAction::Modified => "~",
             };
-            let renamed = ch.old_name.as_deref().map(|n| format!(" (was {})", code(n))).unwrap_or_default();
-            let _ = writeln!(o, "- {sign} **{}** {}{renamed}", ch.kind, code(&ch.display_id()));
+            let renamed = ch
+                .old_name
+                .as_deref()
+                .map(|n| format!(" (was {})", code(n)))
+                .unwrap_or_default();
+            let word = match ch.action {
+                ChangeAction::Added => "added",
+                ChangeAction::Removed => "removed",
+                ChangeAction::Modified => "modified",
+            };
+            let _ = writeln!(o, "- {word} {}{renamed}", code(&ch.display_id()));
             for f in &ch.fields {
-                let src = f.source.as_ref().map(|s| format!(" ← {}", code(&s.to_string()))).unwrap_or_default();
+                let src = f
+                    .source
+                    .as_ref()
+                    .map(|s| format!(" ← {}", code(&s.to_string())))
+                    .unwrap_or_default();
                 let val = match (&f.old, &f.new) {
                     (Some(_), Some(_)) if f.text_diff.is_some() => " (text changed)".to_string(),
-                    (Some(x), Some(y)) => format!(": {} → {}", code(&short_json(x, 80)), code(&short_json(y, 80))),
+                    (Some(x), Some(y)) => format!(
+                        ": {} → {}",
+                        code(&short_json(x, 80)),
+                        code(&short_json(y, 80))
+                    ),
                     (None, Some(y)) => format!(": added {}", code(&short_json(y, 80))),
                     (Some(x), None) => format!(": removed {}", code(&short_json(x, 80))),
                     (None, None) => String::new(),

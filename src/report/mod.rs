@@ -26,7 +26,9 @@ impl FromStr for Format {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
             "markdown" | "md" => Ok(Format::Markdown),
-            _ => Err(crate::Error::msg(format!("unknown format '{s}': expected text, json or markdown"))),
+            _ => Err(crate::Error::msg(format!(
+                "unknown format '{s}': expected text, json or markdown"
+            ))),
         }
     }
 }
@@ -35,7 +37,7 @@ impl FromStr for Format {
 /// is unset or empty.
 pub fn color_enabled() -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+    !std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) && std::io::stdout().is_terminal()
 }
 
 /// Render a report. Text is coloured when [`color_enabled`].
@@ -54,7 +56,8 @@ pub fn render_text(report: &DiffReport, color: bool) -> String {
 
 /// The JSON document (pretty-printed, newline-terminated).
 pub fn render_json(report: &DiffReport) -> String {
-    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }

@@ -32,35 +32,72 @@ impl Paint {
 }
 
 fn short(sha: &Option<String>) -> String {
-    sha.as_deref().map(|s| format!(" ({})", &s[..s.len().min(12)])).unwrap_or_default()
+    sha.as_deref()
+        .map(|s| format!(" ({})", &s[..s.len().min(12)]))
+        .unwrap_or_default()
 }
 
 /// Render the report for a terminal.
 pub fn render(r: &DiffReport, color: bool) -> String {
     let p = Paint(color);
     let mut o = String::new();
-    let _ = writeln!(o, "{}", p.bold(&format!("diff {}{} .. {}{}", r.base, short(&r.base_commit), r.head, short(&r.head_commit))));
-    let changed: Vec<_> = r.overlays.iter().filter(|x| x.status != OverlayStatus::Unchanged).collect();
+    let _ = writeln!(
+        o,
+        "{}",
+        p.bold(&format!(
+            "diff {}{} .. {}{}",
+            r.base,
+            short(&r.base_commit),
+            r.head,
+            short(&r.head_commit)
+        ))
+    );
+    let changed: Vec<_> = r
+        .overlays
+        .iter()
+        .filter(|x| x.status != OverlayStatus::Unchanged)
+        .collect();
     let unchanged = r.overlays.len() - changed.len();
     if changed.is_empty() {
         let _ = writeln!(o, "no rendered changes ({} overlays)", r.overlays.len());
         return o;
     }
-    let _ = writeln!(o, "{} of {} overlays changed", changed.len(), r.overlays.len());
+    let _ = writeln!(
+        o,
+        "{} of {} overlays changed",
+        changed.len(),
+        r.overlays.len()
+    );
     for ov in changed {
         let (a, d, m) = ov.counts();
         let path = if ov.path.is_empty() { "." } else { &ov.path };
-        let env = ov.environment.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default();
+        let env = ov
+            .environment
+            .as_deref()
+            .map(|e| format!(" [{e}]"))
+            .unwrap_or_default();
         let status = match ov.status {
             OverlayStatus::Added => p.add("added"),
             OverlayStatus::Removed => p.del("removed"),
             _ => p.modi("modified"),
         };
-        let _ = writeln!(o, "\n{}{env}: {status} ({a} added, {d} removed, {m} modified)", p.bold(path));
+        let _ = writeln!(
+            o,
+            "\n{}{env}: {status} ({a} added, {d} removed, {m} modified)",
+            p.bold(path)
+        );
         for ch in &ov.changes {
             let id = ch.display_id();
-            let renamed = ch.old_name.as_deref().map(|n| format!(" (was {n})")).unwrap_or_default();
-            let origin = ch.origin.as_ref().map(|s| p.dim(&format!("  {s}"))).unwrap_or_default();
+            let renamed = ch
+                .old_name
+                .as_deref()
+                .map(|n| format!(" (was {n})"))
+                .unwrap_or_default();
+            let origin = ch
+                .origin
+                .as_ref()
+                .map(|s| p.dim(&format!("  {s}")))
+                .unwrap_or_default();
             let line = match ch.action {
                 ChangeAction::Added => p.add(&format!("+ {id}")),
                 ChangeAction::Removed => p.del(&format!("- {id}")),
@@ -68,10 +105,18 @@ pub fn render(r: &DiffReport, color: bool) -> String {
             };
             let _ = writeln!(o, "  {line}{origin}");
             for f in &ch.fields {
-                let src = f.source.as_ref().map(|s| p.dim(&format!("  ({s})"))).unwrap_or_default();
+                let src = f
+                    .source
+                    .as_ref()
+                    .map(|s| p.dim(&format!("  ({s})")))
+                    .unwrap_or_default();
                 let body = match (&f.old, &f.new) {
                     (Some(_), Some(_)) if f.text_diff.is_some() => String::new(),
-                    (Some(a), Some(b)) => format!(": {} -> {}", p.del(&short_json(a, 120)), p.add(&short_json(b, 120))),
+                    (Some(a), Some(b)) => format!(
+                        ": {} -> {}",
+                        p.del(&short_json(a, 120)),
+                        p.add(&short_json(b, 120))
+                    ),
                     (None, Some(b)) => format!(": {}", p.add(&format!("+ {}", short_json(b, 160)))),
                     (Some(a), None) => format!(": {}", p.del(&format!("- {}", short_json(a, 160)))),
                     (None, None) => String::new(),

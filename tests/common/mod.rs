@@ -28,7 +28,14 @@ pub struct TestRepo {
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(["-c", "init.defaultBranch=main", "-c", "core.autocrlf=false"])
         .args(args)
         .current_dir(dir)
@@ -36,7 +43,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -45,7 +56,10 @@ impl TestRepo {
     pub fn build(commits: &[Commit]) -> TestRepo {
         let dir = tempfile::tempdir().expect("tempdir");
         git(dir.path(), &["init", "-q"]);
-        let mut repo = TestRepo { dir, commits: Vec::new() };
+        let mut repo = TestRepo {
+            dir,
+            commits: Vec::new(),
+        };
         for c in commits {
             repo.commit(c);
         }
@@ -72,7 +86,16 @@ impl TestRepo {
         }
         git(root, &["add", "-A"]);
         let n = self.commits.len();
-        git(root, &["commit", "-q", "--allow-empty", "-m", &format!("commit {n}")]);
+        git(
+            root,
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                &format!("commit {n}"),
+            ],
+        );
         let id = git(root, &["rev-parse", "HEAD"]);
         git(root, &["tag", &format!("c{n}")]);
         self.commits.push(id.clone());
