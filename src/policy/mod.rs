@@ -340,8 +340,12 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
         }
         // One violation per environment, listing each overlay and the fields its
         // predecessor is missing.
-        let mut envs: Vec<String> = found.iter().map(|f| f.0.clone()).collect();
-        envs.dedup();
+        let envs: Vec<String> = cfg
+            .environments
+            .iter()
+            .map(|e| e.name.clone())
+            .filter(|e| found.iter().any(|f| &f.0 == e))
+            .collect();
         for env in envs {
             let group: Vec<_> = found.iter().filter(|f| f.0 == env).collect();
             let (_, prev, _, _, first) = group[0];
@@ -498,7 +502,14 @@ fn single_environment(
                     format!("{} {} ({what})", c.kind, c.name)
                 })
                 .collect();
-            let srcs = change_sources(o, changed);
+            let mut srcs = change_sources(o, changed);
+            // Prefer the lines of files this change edits; fall back to every source.
+            if srcs
+                .iter()
+                .any(|(p, _)| changed.contains(p.file.as_deref().unwrap_or("")))
+            {
+                srcs.retain(|(p, _)| changed.contains(p.file.as_deref().unwrap_or("")));
+            }
             if first.is_none() {
                 first = srcs.first().cloned();
             }
@@ -509,6 +520,15 @@ fn single_environment(
             }
             notes.push(note);
         }
+    }
+    let files: Vec<&str> = changed.iter().copied().take(5).collect();
+    if !files.is_empty() {
+        let more = if changed.len() > 5 {
+            format!(" and {} more", changed.len() - 5)
+        } else {
+            String::new()
+        };
+        notes.push(format!("files changed: {}{more}", files.join(", ")));
     }
     let (pos, removal) = first.unwrap_or((Pos::none(), false));
     Violation {
@@ -532,6 +552,9 @@ fn single_environment(
         ),
     }
 }
+
+/// A field P is missing: (message, source line, whether the line is at base).
+type Missing = (String, Pos, bool);
 
 #[allow(clippy::too_many_arguments)]
 fn promotion_order(
@@ -586,11 +609,11 @@ fn promotion_order(
         }));
     }
     // Judge against each candidate; pass when one shows the change.
-    let mut best: Option<(String, Vec<(String, Pos, bool)>)> = None;
+    let mut best: Option<(String, Vec<Missing>)> = None;
     for cand in &cands {
         let pres = &sides.base[*cand];
         let pnorm = Norm::of(pres);
-        let mut missing: Vec<(String, Pos, bool)> = Vec::new();
+        let mut missing: Vec<Missing> = Vec::new();
         for ch in &o.changes {
             let src = ch
                 .fields
