@@ -4,9 +4,11 @@
 //! Stages, following the data: [`source`] → [`kustomize`] → [`diff`] → [`policy`]
 //! → [`report`] → [`forge`]. Types that cross stages live in [`model`].
 
+pub mod diff;
 pub mod error;
 pub mod kustomize;
 pub mod model;
+pub mod report;
 pub mod source;
 pub mod yaml;
 

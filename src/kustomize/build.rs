@@ -1,12 +1,22 @@
-//! The build pipeline (kustomize's accumulateTarget and the top-level steps).
-use crate::error::Result;
+//! The build pipeline: kustomize's `accumulateTarget` per kustomization, then the
+//! top-level steps (hash suffixes, name references, vars, local-config, sort).
+
+use super::config::TransformerConfig;
+use super::kustomization::{KustKind, Kustomization, FILE_NAMES};
+use super::{generators, nameref, patch, replacements, sort, transformers, vars};
+use crate::error::{Error, Result};
 use crate::model::Resource;
-use crate::source::Source;
-use std::collections::BTreeSet;
+use crate::source::{self, EntryKind, Source};
+use crate::yaml::{decode, parse_stream, Node, ParseOptions, Pos, Value};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 /// Rendering options.
 #[derive(Clone, Debug, Default)]
-pub struct RenderOptions {}
+pub struct RenderOptions {
+    /// Parse limits for every file read.
+    pub limits: crate::yaml::Limits,
+}
 
 /// The result of rendering one kustomization.
 #[derive(Clone, Debug, Default)]
@@ -15,10 +25,374 @@ pub struct Rendered {
     pub resources: Vec<Resource>,
     /// Every repository path read (the input closure).
     pub inputs: BTreeSet<String>,
+    /// True when the input closure is unknown (rendered by an external binary):
+    /// any change in the tree may affect it.
+    pub opaque: bool,
+}
+
+impl Rendered {
+    /// The YAML stream `kustomize build` prints.
+    pub fn to_yaml(&self) -> String {
+        let docs: Vec<&Node> = self.resources.iter().map(|r| &r.node).collect();
+        crate::yaml::emit_docs(&docs)
+    }
 }
 
 /// Render the kustomization in `dir` (repository-relative).
 pub fn render(src: &dyn Source, dir: &str, opts: &RenderOptions) -> Result<Rendered> {
-    let _ = (src, dir, opts);
-    Ok(Rendered::default())
+    Renderer::new(src, opts.clone()).render(dir)
+}
+
+type Parsed = Arc<Result<Vec<Node>>>;
+
+/// A renderer over one source that shares parsed files between renders
+/// (a base used by 50 overlays is read and parsed once). `Sync`: render overlays in parallel.
+pub struct Renderer<'s> {
+    src: &'s dyn Source,
+    opts: RenderOptions,
+    files: Mutex<HashMap<String, Parsed>>,
+    kusts: Mutex<HashMap<String, Arc<Result<Kustomization>>>>,
+}
+
+struct Acc<'r> {
+    inputs: Vec<String>,
+    chain: Vec<String>,
+    vars: Vec<vars::Var>,
+    r: &'r Renderer<'r>,
+}
+
+impl<'s> Renderer<'s> {
+    /// A renderer reading from `src`.
+    pub fn new(src: &'s dyn Source, opts: RenderOptions) -> Renderer<'s> {
+        Renderer { src, opts, files: Mutex::new(HashMap::new()), kusts: Mutex::new(HashMap::new()) }
+    }
+
+    /// The source read from.
+    pub fn source(&self) -> &dyn Source {
+        self.src
+    }
+
+    /// Render the kustomization in `dir`.
+    pub fn render(&self, dir: &str) -> Result<Rendered> {
+        let dir = source::join("", dir)?;
+        let mut acc = Acc { inputs: Vec::new(), chain: Vec::new(), vars: Vec::new(), r: self };
+        let mut res = Vec::new();
+        let mut cfg = TransformerConfig::builtin().clone();
+        let k = acc.accumulate(&dir, &mut res, &mut cfg, KustKind::Kustomization, &Pos::none())?;
+        // Top-level steps.
+        generators::apply_hash_suffixes(&mut res)?;
+        nameref::fix_name_references(&mut res, &cfg)?;
+        vars::check_duplicates(&acc.vars)?;
+        vars::resolve(&mut res, &acc.vars, &cfg)?;
+        res.retain(|r| !is_local_config(r));
+        sort::sort(&k, &mut res)?;
+        check_output(&res)?;
+        Ok(Rendered { resources: res, inputs: acc.inputs.into_iter().collect(), opaque: false })
+    }
+
+    fn parsed(&self, path: &str) -> Parsed {
+        if let Some(p) = self.files.lock().expect("cache").get(path) {
+            return p.clone();
+        }
+        let result = self
+            .src
+            .read(path)
+            .and_then(|bytes| decode(&bytes, path))
+            .and_then(|text| {
+                let mut o = ParseOptions::resource();
+                o.limits = self.opts.limits;
+                parse_stream(&text, path, &o)
+            });
+        let p = Arc::new(result);
+        self.files.lock().expect("cache").insert(path.to_string(), p.clone());
+        p
+    }
+
+    fn kustomization(&self, file: &str) -> Arc<Result<Kustomization>> {
+        if let Some(k) = self.kusts.lock().expect("cache").get(file) {
+            return k.clone();
+        }
+        let result = self
+            .src
+            .read(file)
+            .and_then(|bytes| decode(&bytes, file))
+            .and_then(|text| Kustomization::parse(&text, file));
+        let k = Arc::new(result);
+        self.kusts.lock().expect("cache").insert(file.to_string(), k.clone());
+        k
+    }
+}
+
+fn is_local_config(r: &Resource) -> bool {
+    matches!(r.annotation("config.kubernetes.io/local-config"), Some(v) if v != "false")
+}
+
+/// Duplicate keys are caught at parse time; here: output-level checks.
+fn check_output(res: &[Resource]) -> Result<()> {
+    for r in res {
+        if let Some(Value::Float(f)) = find_nonfinite(&r.node) {
+            return Err(Error::at(&r.origin, format!("json: unsupported value: {f}")));
+        }
+    }
+    Ok(())
+}
+
+fn find_nonfinite(n: &Node) -> Option<Value> {
+    match &n.value {
+        Value::Float(f) if !f.is_finite() => Some(Value::Float(*f)),
+        Value::Seq(s) => s.iter().find_map(find_nonfinite),
+        Value::Map(m) => m.values().find_map(find_nonfinite),
+        _ => None,
+    }
+}
+
+fn is_remote(s: &str) -> bool {
+    s.contains("://") || s.starts_with("git@") || s.starts_with("github.com/") || s.contains("?ref=")
+}
+
+impl<'r> Acc<'r> {
+    fn find_kustomization_file(&mut self, dir: &str, at: &Pos) -> Result<String> {
+        let src = self.r.src;
+        let mut found = Vec::new();
+        for name in FILE_NAMES {
+            let p = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+            if src.entry(&p)? == Some(EntryKind::File) {
+                found.push(p);
+            }
+        }
+        let shown = if dir.is_empty() { "." } else { dir };
+        match found.len() {
+            0 => Err(Error::at(
+                at,
+                format!(
+                    "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{shown}'"
+                ),
+            )),
+            1 => Ok(found.remove(0)),
+            _ => Err(Error::at(
+                at,
+                format!("found multiple kustomization files in directory '{shown}': {}", found.join(", ")),
+            )),
+        }
+    }
+
+    /// kustomize's accumulateTarget: `res` is the accumulator (shared with
+    /// components, fresh for bases).
+    fn accumulate(
+        &mut self,
+        dir: &str,
+        res: &mut Vec<Resource>,
+        cfg: &mut TransformerConfig,
+        expect: KustKind,
+        at: &Pos,
+    ) -> Result<Kustomization> {
+        // Cycle detection: a candidate root that equals or contains a visited root.
+        for visited in &self.chain {
+            let contains = dir.is_empty() || visited == dir || visited.starts_with(&format!("{dir}/"));
+            if contains {
+                return Err(Error::at(
+                    at,
+                    format!(
+                        "cycle detected: candidate root '{}' contains visited root '{}'",
+                        if dir.is_empty() { "." } else { dir },
+                        if visited.is_empty() { "." } else { visited }
+                    ),
+                ));
+            }
+        }
+        let file = self.find_kustomization_file(dir, at)?;
+        self.inputs.push(file.clone());
+        let k = match &*self.r.kustomization(&file) {
+            Ok(k) => k.clone(),
+            Err(e) => return Err(e.clone()),
+        };
+        match (expect, k.kind) {
+            (KustKind::Kustomization, KustKind::Component) => {
+                return Err(Error::at(at, format!("'{file}': expected kind != 'Component' for path '{dir}'")))
+            }
+            (KustKind::Component, KustKind::Kustomization) => {
+                return Err(Error::at(
+                    at,
+                    format!("'{file}': expected kind 'Component' for path '{dir}' but got 'Kustomization'"),
+                ))
+            }
+            _ => {}
+        }
+        if let Some((field, pos)) = k.unsupported() {
+            return Err(Error::at(
+                &pos,
+                format!("'{field}' is not supported by the native renderer (use --renderer kustomize)"),
+            ));
+        }
+        self.chain.push(dir.to_string());
+        let result = self.accumulate_body(&k, res, cfg);
+        self.chain.pop();
+        result?;
+        Ok(k)
+    }
+
+    fn accumulate_body(&mut self, k: &Kustomization, res: &mut Vec<Resource>, cfg: &mut TransformerConfig) -> Result<()> {
+        let src = self.r.src;
+        // 1. resources
+        for (entry, pos) in k.strings("resources")? {
+            if is_remote(&entry) {
+                return Err(Error::at(
+                    &pos,
+                    format!("remote resource '{entry}' is not supported by the native renderer (use --renderer kustomize)"),
+                ));
+            }
+            let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
+            match src.entry(&path).map_err(|e| e.or_at(&pos))? {
+                Some(EntryKind::File) => {
+                    let loaded = self.load_resources(&path).map_err(|e| e.or_at(&pos))?;
+                    for r in loaded {
+                        append(res, r)?;
+                    }
+                }
+                Some(EntryKind::Dir) => {
+                    let mut sub = Vec::new();
+                    let mut sub_cfg = TransformerConfig::builtin().clone();
+                    self.accumulate(&path, &mut sub, &mut sub_cfg, KustKind::Kustomization, &pos)?;
+                    cfg.merge(&sub_cfg);
+                    for r in sub {
+                        append(res, r)?;
+                    }
+                }
+                Some(EntryKind::Submodule) => {
+                    return Err(Error::at(&pos, format!("'{path}' is a git submodule, which cannot be rendered")))
+                }
+                None => {
+                    return Err(Error::at(&pos, format!("resource '{entry}' not found (no file or directory '{path}')")))
+                }
+            }
+        }
+        // 2. configurations
+        for (entry, pos) in k.strings("configurations")? {
+            let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
+            self.inputs.push(path.clone());
+            let parsed = self.r.parsed(&path);
+            let docs = match &*parsed {
+                Ok(d) => d,
+                Err(e) => return Err(e.clone().or_at(&pos)),
+            };
+            for d in docs.iter().filter(|d| !d.is_null()) {
+                cfg.merge(&TransformerConfig::parse(d)?);
+            }
+        }
+        // 3. generators
+        generators::run_generators(k, src, res, &mut self.inputs)?;
+        // 4. components, on this accumulator
+        for (entry, pos) in k.strings("components")? {
+            if is_remote(&entry) {
+                return Err(Error::at(
+                    &pos,
+                    format!("remote component '{entry}' is not supported by the native renderer (use --renderer kustomize)"),
+                ));
+            }
+            let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
+            match src.entry(&path)? {
+                Some(EntryKind::Dir) => {
+                    self.accumulate(&path, res, cfg, KustKind::Component, &pos)?;
+                }
+                _ => return Err(Error::at(&pos, format!("component '{entry}' is not a directory ('{path}')"))),
+            }
+        }
+        // 5. builtin transformers, in kustomize's fixed order
+        patch::patches_strategic_merge(k, src, res, &mut self.inputs)?;
+        drop_empty(res);
+        patch::patches(k, src, res, &mut self.inputs)?;
+        drop_empty(res);
+        transformers::namespace(k, res, cfg)?;
+        transformers::prefix_suffix(k, res, cfg)?;
+        transformers::labels(k, res, cfg)?;
+        transformers::annotations(k, res, cfg)?;
+        patch::patches_json6902(k, src, res, &mut self.inputs)?;
+        drop_empty(res);
+        transformers::replicas(k, res, cfg)?;
+        transformers::images(k, res, cfg)?;
+        replacements::replacements(k, src, res, &mut self.inputs)?;
+        // 6. vars
+        let vs = vars::collect(k, res)?;
+        self.vars.extend(vs);
+        Ok(())
+    }
+
+    /// Read a resource file: multi-document, `*List` kinds expanded, kind and name required.
+    fn load_resources(&mut self, path: &str) -> Result<Vec<Resource>> {
+        self.inputs.push(path.to_string());
+        let parsed = self.r.parsed(path);
+        let docs = match &*parsed {
+            Ok(d) => d,
+            Err(e) => return Err(e.clone()),
+        };
+        let mut out = Vec::new();
+        for d in docs {
+            if d.is_null() {
+                continue;
+            }
+            if !d.is_map() {
+                return Err(Error::at(&d.pos, format!("a resource must be a mapping, not a {}", d.type_name())));
+            }
+            let kind = d.str_at(&["kind"]).unwrap_or("");
+            if kind.ends_with("List") && d.get("items").is_some() {
+                let items = d.get("items").expect("items");
+                match &items.value {
+                    Value::Null => {}
+                    Value::Seq(s) => {
+                        for it in s {
+                            if !it.is_map() {
+                                return Err(Error::at(&it.pos, "List items must be mappings"));
+                            }
+                            out.push(check_resource(it.clone())?);
+                        }
+                    }
+                    _ => return Err(Error::at(&items.pos, "List 'items' must be a sequence")),
+                }
+                continue;
+            }
+            out.push(check_resource(d.clone())?);
+        }
+        Ok(out)
+    }
+}
+
+fn check_resource(n: Node) -> Result<Resource> {
+    let kind = n.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+    if kind.is_empty() {
+        return Err(Error::at(&n.pos, "missing kind in object"));
+    }
+    let name = n.get_path(&["metadata", "name"]).and_then(|k| k.scalar_string()).unwrap_or_default();
+    if name.is_empty() {
+        return Err(Error::at(&n.pos, format!("missing metadata.name in object of kind {kind}")));
+    }
+    let origin = n.pos.clone();
+    Ok(Resource::new(n, origin))
+}
+
+fn drop_empty(res: &mut Vec<Resource>) {
+    res.retain(|r| r.node.as_map().map(|m| !m.is_empty()).unwrap_or(false));
+}
+
+/// Do two ids collide (same gvk and name, same effective namespace unless cluster-scoped)?
+pub fn same_identity(a: &crate::model::ResId, b: &crate::model::ResId) -> bool {
+    if a.gvk != b.gvk || a.name != b.name {
+        return false;
+    }
+    super::scope::is_cluster_scoped(&a.gvk) || a.effective_namespace() == b.effective_namespace()
+}
+
+/// Append a resource, refusing an id that is already registered.
+pub fn append(res: &mut Vec<Resource>, r: Resource) -> Result<()> {
+    let id = r.id();
+    if let Some(existing) = res.iter().find(|x| same_identity(&x.id(), &id)) {
+        return Err(Error::at(
+            &r.origin,
+            format!(
+                "may not add resource with an already registered id: {id} (also defined at {})",
+                existing.origin
+            ),
+        ));
+    }
+    res.push(r);
+    Ok(())
 }

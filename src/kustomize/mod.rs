@@ -3,6 +3,8 @@
 
 pub mod build;
 pub mod config;
+pub mod discover;
+pub mod external;
 pub mod fieldspec;
 pub mod generators;
 pub mod kustomization;
@@ -10,10 +12,47 @@ pub mod nameref;
 pub mod patch;
 pub mod replacements;
 pub mod scope;
+pub mod sort;
 pub mod transformers;
 pub mod vars;
 
-pub use build::{render, RenderOptions, Rendered};
+pub use build::{render, RenderOptions, Rendered, Renderer};
 
-#[allow(unused_imports)]
-use crate::source::Source;
+use crate::error::{Error, Result};
+
+/// Which renderer to use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Native only: refuse what is not implemented natively.
+    Native,
+    /// External `kustomize build` / `kubectl kustomize` only.
+    Kustomize,
+    /// Native, falling back to the external binary only for kustomizations that need it.
+    #[default]
+    Auto,
+}
+
+/// Render `dir` with the chosen renderer. In `auto` mode a fallback is announced on stderr.
+pub fn render_with(renderer: &Renderer, dir: &str, mode: Mode) -> Result<Rendered> {
+    let external = || {
+        external::find().ok_or_else(|| {
+            Error::msg("no external renderer: neither 'kustomize' nor 'kubectl' is on PATH")
+        })
+    };
+    match mode {
+        Mode::Native => renderer.render(dir),
+        Mode::Kustomize => external::render(renderer.source(), dir, &external()?),
+        Mode::Auto => match renderer.render(dir) {
+            Err(e) if external::is_unsupported(&e) => {
+                let bin = external().map_err(|_| e.clone())?;
+                eprintln!(
+                    "note: {}: {}; rendering it with the external kustomize instead",
+                    if dir.is_empty() { "." } else { dir },
+                    e
+                );
+                external::render(renderer.source(), dir, &bin)
+            }
+            other => other,
+        },
+    }
+}

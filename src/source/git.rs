@@ -1,36 +1,394 @@
 //! A git revision, read straight from objects.
-use super::{EntryKind, Source};
+//!
+//! The whole tree is walked once at open into an in-memory index (directory ->
+//! entries with blob ids, kinds and symlink targets); blob contents are read on
+//! demand through a mutex-guarded repository and cached by object id, so many
+//! overlays reading the same files pay for each blob once. The index makes the
+//! source `Send + Sync` for parallel rendering.
+use super::resolve::{self, Raw, Resolved};
+use super::{EntryKind, Source, DEFAULT_MAX_FILE_BYTES};
 use crate::error::{Error, Result};
-use std::sync::Arc;
+use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+/// One entry of a git tree, as indexed at open.
+#[derive(Clone, Debug)]
+enum GEntry {
+    File(Oid),
+    Dir,
+    Submodule,
+    Link(String),
+}
 
 /// A tree at a git revision.
 pub struct GitSource {
-    repo_path: std::path::PathBuf,
+    repo_path: PathBuf,
     commit: String,
+    commit_oid: Oid,
+    repo: Mutex<Repository>,
+    /// Directory path ("" is the root) -> entries by name.
+    dirs: HashMap<String, BTreeMap<String, GEntry>>,
+    cache: RwLock<HashMap<Oid, Arc<[u8]>>>,
+    max_file_bytes: u64,
+}
+
+impl std::fmt::Debug for GitSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitSource")
+            .field("repo_path", &self.repo_path)
+            .field("commit", &self.commit)
+            .finish()
+    }
+}
+
+fn open_repo(repo: &Path) -> Result<Repository> {
+    Repository::open(repo).map_err(|e| {
+        Error::msg(format!(
+            "cannot open git repository at '{}': {}",
+            repo.display(),
+            e.message()
+        ))
+    })
+}
+
+fn looks_like_sha(rev: &str) -> bool {
+    rev.len() >= 7 && rev.len() <= 40 && rev.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The one-line error for a revision that cannot be resolved.
+fn unknown_rev(repo: &Repository, repo_path: &Path, rev: &str) -> Error {
+    if repo.is_shallow() {
+        let fix = if looks_like_sha(rev) {
+            format!("`git fetch --depth=1 origin {rev}` (or `git fetch --unshallow origin` for full history)")
+        } else if rev.contains('~') || rev.contains('^') {
+            "`git fetch --deepen=50 origin` (or `git fetch --unshallow origin` for full history)"
+                .to_string()
+        } else {
+            format!("`git fetch --deepen=50 origin` or `git fetch origin {rev}` (or use a full clone, e.g. fetch-depth: 0 in CI)")
+        };
+        return Error::msg(format!(
+            "revision '{rev}' cannot be resolved: the commit is missing from this shallow clone ('{}'); fetch it with {fix}",
+            repo_path.display()
+        ));
+    }
+    Error::msg(format!(
+        "unknown revision '{rev}' in repository '{}'",
+        repo_path.display()
+    ))
 }
 
 impl GitSource {
-    /// Open `rev` (any rev-spec) in the repository at `repo`.
-    pub fn open(repo: &std::path::Path, rev: &str) -> Result<GitSource> {
-        let r = git2::Repository::open(repo).map_err(|e| Error::msg(e.message().to_string()))?;
-        let obj = r.revparse_single(rev).map_err(|e| Error::msg(format!("revision '{rev}': {}", e.message())))?;
-        let commit = obj.peel_to_commit().map_err(|e| Error::msg(e.message().to_string()))?;
-        Ok(GitSource { repo_path: repo.to_path_buf(), commit: commit.id().to_string() })
+    /// Open `rev` (any rev-spec: branch, tag, sha, `HEAD~1`, ...) in the repository at `repo`.
+    pub fn open(repo: &Path, rev: &str) -> Result<GitSource> {
+        let r = open_repo(repo)?;
+        let obj = match r.revparse_single(rev) {
+            Ok(o) => o,
+            Err(_) => return Err(unknown_rev(&r, repo, rev)),
+        };
+        let kind = obj
+            .kind()
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| "object".into());
+        let commit = match obj.peel_to_commit() {
+            Ok(c) => c.id(),
+            Err(e) if e.code() == git2::ErrorCode::NotFound && r.is_shallow() => {
+                return Err(unknown_rev(&r, repo, rev))
+            }
+            Err(_) => {
+                return Err(Error::msg(format!(
+                    "revision '{rev}' names a {kind}, not a commit"
+                )))
+            }
+        };
+        drop(obj);
+        GitSource::from_commit(r, repo, commit, rev)
     }
+
+    /// Open exactly the commit `id` (full 40-hex sha) in the repository at `repo`.
+    pub fn open_commit_id(repo: &Path, id: &str) -> Result<GitSource> {
+        let r = open_repo(repo)?;
+        if id.len() != 40 {
+            return Err(Error::msg(format!(
+                "'{id}' is not a full commit id (40 hex digits)"
+            )));
+        }
+        let oid = Oid::from_str(id)
+            .map_err(|_| Error::msg(format!("'{id}' is not a full commit id (40 hex digits)")))?;
+        if r.find_commit(oid).is_err() {
+            return Err(unknown_rev(&r, repo, id));
+        }
+        GitSource::from_commit(r, repo, oid, id)
+    }
+
+    fn from_commit(r: Repository, repo: &Path, commit_oid: Oid, rev: &str) -> Result<GitSource> {
+        let dirs = {
+            let commit = r
+                .find_commit(commit_oid)
+                .map_err(|_| unknown_rev(&r, repo, rev))?;
+            let tree = commit.tree().map_err(|e| {
+                Error::msg(format!(
+                    "revision '{rev}': cannot read the commit's tree: {}",
+                    e.message()
+                ))
+            })?;
+            index_tree(&r, &tree, rev)?
+        };
+        Ok(GitSource {
+            repo_path: repo.to_path_buf(),
+            commit: commit_oid.to_string(),
+            commit_oid,
+            repo: Mutex::new(r),
+            dirs,
+            cache: RwLock::new(HashMap::new()),
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        })
+    }
+
+    /// Set the per-file size cap (default [`DEFAULT_MAX_FILE_BYTES`]).
+    pub fn with_max_file_bytes(mut self, limit: u64) -> GitSource {
+        self.max_file_bytes = limit;
+        self
+    }
+
+    /// The full hex id of the commit.
+    pub fn commit_id(&self) -> &str {
+        &self.commit
+    }
+
+    /// The commit id as a git2 object id.
+    pub fn commit_oid(&self) -> Oid {
+        self.commit_oid
+    }
+
+    /// The repository path this source was opened from.
+    pub fn repo_path(&self) -> &Path {
+        &self.repo_path
+    }
+
+    fn raw(&self, p: &str) -> Option<&GEntry> {
+        self.dirs
+            .get(super::parent(p))
+            .and_then(|m| m.get(super::file_name(p)))
+    }
+
+    fn resolve(&self, p: &str) -> Result<Resolved> {
+        resolve::resolve(p, |c| {
+            Ok(match self.raw(c) {
+                None => Raw::Missing,
+                Some(GEntry::File(_)) => Raw::File,
+                Some(GEntry::Dir) => Raw::Dir,
+                Some(GEntry::Submodule) => Raw::Submodule,
+                Some(GEntry::Link(t)) => Raw::Link(t.clone()),
+            })
+        })
+    }
+
+    fn blob(&self, path: &str, oid: Oid) -> Result<Arc<[u8]>> {
+        if let Some(d) = self
+            .cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&oid)
+        {
+            return Ok(d.clone());
+        }
+        let data: Arc<[u8]> = {
+            let repo = self.repo.lock().unwrap_or_else(PoisonError::into_inner);
+            let missing = |e: git2::Error| {
+                Error::in_file(
+                    path,
+                    format!(
+                        "blob {oid} of '{path}' cannot be read from the object database ({}); \
+                         a partial (--filter) clone lacks blobs: use a full clone",
+                        e.message()
+                    ),
+                )
+            };
+            let odb = repo.odb().map_err(missing)?;
+            let (size, _) = odb.read_header(oid).map_err(missing)?;
+            if size as u64 > self.max_file_bytes {
+                return Err(resolve::too_large(path, size as u64, self.max_file_bytes));
+            }
+            let obj = odb.read(oid).map_err(missing)?;
+            Arc::from(obj.data())
+        };
+        self.cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(oid, data.clone());
+        Ok(data)
+    }
+
+    fn kind_of(&self, p: &str) -> Option<EntryKind> {
+        match self.resolve(p) {
+            Ok(Resolved::Found(_, Raw::Dir)) => Some(EntryKind::Dir),
+            Ok(Resolved::Found(_, Raw::Submodule)) => Some(EntryKind::Submodule),
+            Ok(Resolved::Found(_, _)) => Some(EntryKind::File),
+            _ => None,
+        }
+    }
+}
+
+/// Walk the tree once into directory -> entries.
+fn index_tree(
+    r: &Repository,
+    tree: &git2::Tree<'_>,
+    rev: &str,
+) -> Result<HashMap<String, BTreeMap<String, GEntry>>> {
+    let mut dirs: HashMap<String, BTreeMap<String, GEntry>> = HashMap::new();
+    dirs.insert(String::new(), BTreeMap::new());
+    let mut err: Option<Error> = None;
+    let walked = tree.walk(TreeWalkMode::PreOrder, |root, entry| {
+        let dir = root.trim_end_matches('/');
+        let Ok(name) = entry.name() else {
+            return TreeWalkResult::Skip; // non-UTF-8 names cannot be referenced
+        };
+        let path = if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dir}/{name}")
+        };
+        let e = match entry.kind() {
+            Some(ObjectType::Tree) => {
+                dirs.entry(path).or_default();
+                GEntry::Dir
+            }
+            Some(ObjectType::Commit) => GEntry::Submodule,
+            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => match r.find_blob(entry.id())
+            {
+                Ok(b) => GEntry::Link(String::from_utf8_lossy(b.content()).into_owned()),
+                Err(e) => {
+                    err = Some(Error::in_file(
+                        &path,
+                        format!("cannot read symlink target: {}", e.message()),
+                    ));
+                    return TreeWalkResult::Abort;
+                }
+            },
+            _ => GEntry::File(entry.id()),
+        };
+        dirs.entry(dir.to_string())
+            .or_default()
+            .insert(name.to_string(), e);
+        TreeWalkResult::Ok
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    walked.map_err(|e| {
+        Error::msg(format!(
+            "revision '{rev}': cannot read the tree: {}",
+            e.message()
+        ))
+    })?;
+    Ok(dirs)
 }
 
 impl Source for GitSource {
     fn read(&self, path: &str) -> Result<Arc<[u8]>> {
-        let _ = &self.repo_path;
-        Err(Error::in_file(path, "git source: not implemented yet"))
+        let p = resolve::normalise(path)?;
+        let r = self.resolve(&p)?;
+        let oid = match &r {
+            Resolved::Found(phys, Raw::File) => match self.raw(phys) {
+                Some(GEntry::File(oid)) => *oid,
+                _ => return Err(resolve::not_readable(&p, &r)),
+            },
+            _ => return Err(resolve::not_readable(&p, &r)),
+        };
+        let data = self.blob(&p, oid)?;
+        resolve::check_lfs(&p, &data)?;
+        Ok(data)
     }
-    fn entry(&self, _path: &str) -> Result<Option<EntryKind>> {
-        Ok(None)
+
+    fn entry(&self, path: &str) -> Result<Option<EntryKind>> {
+        let p = resolve::normalise(path)?;
+        Ok(match self.resolve(&p)? {
+            Resolved::Missing => None,
+            Resolved::Found(_, Raw::Dir) => Some(EntryKind::Dir),
+            Resolved::Found(_, Raw::Submodule) => Some(EntryKind::Submodule),
+            Resolved::Found(_, _) => Some(EntryKind::File),
+            r @ Resolved::InSubmodule(_) => return Err(resolve::not_readable(&p, &r)),
+        })
     }
-    fn list(&self, _dir: &str) -> Result<Vec<(String, EntryKind)>> {
-        Ok(vec![])
+
+    fn list(&self, dir: &str) -> Result<Vec<(String, EntryKind)>> {
+        let d = resolve::normalise(dir)?;
+        let phys = match self.resolve(&d)? {
+            Resolved::Found(phys, Raw::Dir) => phys,
+            Resolved::Missing => {
+                return Err(Error::in_file(
+                    &d,
+                    format!("directory '{d}' does not exist"),
+                ))
+            }
+            Resolved::Found(_, Raw::File | Raw::Special) => {
+                return Err(Error::in_file(
+                    &d,
+                    format!("'{d}' is a file, not a directory"),
+                ))
+            }
+            r => return Err(resolve::not_readable(&d, &r)),
+        };
+        let mut out = Vec::new();
+        if let Some(entries) = self.dirs.get(&phys) {
+            for (name, e) in entries {
+                let kind = match e {
+                    GEntry::File(_) => Some(EntryKind::File),
+                    GEntry::Dir => Some(EntryKind::Dir),
+                    GEntry::Submodule => Some(EntryKind::Submodule),
+                    GEntry::Link(_) => {
+                        let child = if phys.is_empty() {
+                            name.clone()
+                        } else {
+                            format!("{phys}/{name}")
+                        };
+                        self.kind_of(&child)
+                    }
+                };
+                if let Some(k) = kind {
+                    out.push((name.clone(), k));
+                }
+            }
+        }
+        Ok(out)
     }
+
     fn describe(&self) -> String {
         format!("revision {}", &self.commit[..12.min(self.commit.len())])
+    }
+
+    fn all_files(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for (dir, entries) in &self.dirs {
+            for (name, e) in entries {
+                let path = if dir.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{dir}/{name}")
+                };
+                match e {
+                    GEntry::File(_) => out.push(path),
+                    GEntry::Link(_) if self.kind_of(&path) == Some(EntryKind::File) => {
+                        out.push(path)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_source_is_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<GitSource>();
     }
 }

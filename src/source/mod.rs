@@ -9,9 +9,13 @@ use std::sync::Arc;
 
 mod fs;
 mod git;
+mod resolve;
 
 pub use fs::FsSource;
 pub use git::GitSource;
+
+/// The default per-file size cap (16 MiB): larger files are refused before reading.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What a path names (after following symlinks inside the tree).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,15 +40,47 @@ pub trait Source: Send + Sync {
     fn list(&self, dir: &str) -> Result<Vec<(String, EntryKind)>>;
     /// A short description for messages: `working tree` or `revision <sha>`.
     fn describe(&self) -> String;
+    /// Every file path in the tree (repository-relative, sorted). Symlinks that
+    /// resolve to a file inside the tree are listed under their own path;
+    /// directories reached through symlinks are not descended into; submodules
+    /// and `.git/` are skipped.
+    fn all_files(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut dirs = vec![String::new()];
+        while let Some(dir) = dirs.pop() {
+            for (name, kind) in self.list(&dir)? {
+                let path = if dir.is_empty() {
+                    name
+                } else {
+                    format!("{dir}/{name}")
+                };
+                match kind {
+                    EntryKind::File => out.push(path),
+                    // Bound the depth: list() follows symlinks, which may loop.
+                    EntryKind::Dir if path.split('/').count() < 64 => dirs.push(path),
+                    EntryKind::Dir => {}
+                    EntryKind::Submodule => {}
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
 }
 
 /// Join a relative path onto a repository-relative directory and normalise it.
 /// Absolute paths and paths leaving the repository root are errors.
 pub fn join(dir: &str, rel: &str) -> Result<String> {
-    if rel.starts_with('/') || rel.starts_with('\\') || (rel.len() > 1 && rel.as_bytes()[1] == b':') {
-        return Err(Error::msg(format!("absolute path '{rel}' is not allowed: paths must be relative to the kustomization")));
+    if rel.starts_with('/') || rel.starts_with('\\') || (rel.len() > 1 && rel.as_bytes()[1] == b':')
+    {
+        return Err(Error::msg(format!(
+            "absolute path '{rel}' is not allowed: paths must be relative to the kustomization"
+        )));
     }
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let mut parts: Vec<&str> = dir
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     for p in rel.split('/') {
         match p {
             "" | "." => {}
@@ -61,7 +97,9 @@ pub fn join(dir: &str, rel: &str) -> Result<String> {
     }
     let joined = parts.join("/");
     if joined == ".git" || joined.starts_with(".git/") {
-        return Err(Error::msg(format!("path '{joined}' is inside .git/, which is never read")));
+        return Err(Error::msg(format!(
+            "path '{joined}' is inside .git/, which is never read"
+        )));
     }
     Ok(joined)
 }

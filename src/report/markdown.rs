@@ -1,0 +1,144 @@
+//! Markdown for pull-request comments: a summary table, then one collapsible
+//! section per changed overlay with the changed fields and a YAML diff.
+
+use super::short_json;
+use crate::diff::{ChangeAction, DiffReport, OverlayStatus};
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// Cap on the YAML diff of one overlay (GitHub comments hold 65536 characters).
+const MAX_DIFF: usize = 12_000;
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn code(s: &str) -> String {
+    let s = s.replace('`', "'");
+    format!("`{s}`")
+}
+
+fn fence(body: &str) -> String {
+    let mut f = "```".to_string();
+    while body.contains(&f) {
+        f.push('`');
+    }
+    f
+}
+
+/// Render the report as Markdown.
+pub fn render(r: &DiffReport) -> String {
+    let mut o = String::new();
+    let changed: Vec<_> = r
+        .overlays
+        .iter()
+        .filter(|x| x.status != OverlayStatus::Unchanged)
+        .collect();
+    let _ = writeln!(o, "### Rendered manifest diff\n");
+    let _ = writeln!(o, "{} → {}\n", code(&r.base), code(&r.head));
+    if changed.is_empty() {
+        let _ = writeln!(o, "No rendered changes in {} overlays.", r.overlays.len());
+        return o;
+    }
+    let envs: BTreeSet<&str> = changed
+        .iter()
+        .filter_map(|x| x.environment.as_deref())
+        .collect();
+    let resources: usize = changed.iter().map(|x| x.changes.len()).sum();
+    let _ = writeln!(
+        o,
+        "**{}** environments, **{}** of {} overlays, **{}** resources changed.\n",
+        envs.len(),
+        changed.len(),
+        r.overlays.len(),
+        resources
+    );
+    let _ = writeln!(
+        o,
+        "| Environment | Overlay | Status | Added | Removed | Modified |"
+    );
+    let _ = writeln!(o, "|---|---|---|---:|---:|---:|");
+    for ov in &changed {
+        let (a, d, m) = ov.counts();
+        let path = if ov.path.is_empty() { "." } else { &ov.path };
+        let status = match ov.status {
+            OverlayStatus::Added => "added",
+            OverlayStatus::Removed => "removed",
+            OverlayStatus::Modified => "modified",
+            OverlayStatus::Unchanged => "unchanged",
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {status} | {a} | {d} | {m} |",
+            cell(ov.environment.as_deref().unwrap_or("—")),
+            cell(&code(path))
+        );
+    }
+    for ov in &changed {
+        let path = if ov.path.is_empty() { "." } else { &ov.path };
+        let (a, d, m) = ov.counts();
+        let env = ov
+            .environment
+            .as_deref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        let _ = writeln!(o, "\n<details>\n<summary><code>{path}</code>{env}: {a} added, {d} removed, {m} modified</summary>\n");
+        let mut diff = String::new();
+        for ch in &ov.changes {
+            let sign = match ch.action {
+                ChangeAction::Added => "+",
+                ChangeAction::Removed => "-",
+                ChangeAction::Modified => "~",
+            };
+            let renamed = ch
+                .old_name
+                .as_deref()
+                .map(|n| format!(" (was {})", code(n)))
+                .unwrap_or_default();
+            let word = match ch.action {
+                ChangeAction::Added => "added",
+                ChangeAction::Removed => "removed",
+                ChangeAction::Modified => "modified",
+            };
+            let _ = writeln!(o, "- {word} {}{renamed}", code(&ch.display_id()));
+            for f in &ch.fields {
+                let src = f
+                    .source
+                    .as_ref()
+                    .map(|s| format!(" ← {}", code(&s.to_string())))
+                    .unwrap_or_default();
+                let val = match (&f.old, &f.new) {
+                    (Some(_), Some(_)) if f.text_diff.is_some() => " (text changed)".to_string(),
+                    (Some(x), Some(y)) => format!(
+                        ": {} → {}",
+                        code(&short_json(x, 80)),
+                        code(&short_json(y, 80))
+                    ),
+                    (None, Some(y)) => format!(": added {}", code(&short_json(y, 80))),
+                    (Some(x), None) => format!(": removed {}", code(&short_json(x, 80))),
+                    (None, None) => String::new(),
+                };
+                let _ = writeln!(o, "  - {}{val}{src}", code(&f.path));
+            }
+            if diff.len() < MAX_DIFF {
+                let _ = writeln!(diff, "# {sign} {}", ch.display_id());
+                diff.push_str(&ch.yaml_diff);
+                if diff.len() > MAX_DIFF {
+                    let mut cut = MAX_DIFF;
+                    while !diff.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    diff.truncate(cut);
+                    diff.push_str("\n# … diff truncated\n");
+                }
+            }
+        }
+        let f = fence(&diff);
+        let _ = writeln!(o, "\n{f}diff\n{diff}{f}\n\n</details>");
+    }
+    let unchanged = r.overlays.len() - changed.len();
+    if unchanged > 0 {
+        let _ = writeln!(o, "\n{unchanged} overlays unchanged.");
+    }
+    o
+}

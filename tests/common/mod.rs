@@ -1,0 +1,108 @@
+//! Test helper: build a git repository from a list of commits.
+//!
+//! ```ignore
+//! mod common;
+//! let repo = common::TestRepo::build(&[
+//!     &[("app/kustomization.yaml", Some("resources: [cm.yaml]\n")), ("app/cm.yaml", Some("..."))],
+//!     &[("app/cm.yaml", Some("...changed...")), ("old.yaml", None)], // None deletes
+//! ]);
+//! let (base, head) = (&repo.commits[0], &repo.commits[1]);
+//! ```
+//! Files not mentioned in a commit carry over from the previous one. Each
+//! commit is tagged `c0`, `c1`, … as well.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One commit: (path, content) pairs; `None` deletes the path.
+pub type Commit<'a> = &'a [(&'a str, Option<&'a str>)];
+
+/// A temporary git repository with commits.
+pub struct TestRepo {
+    /// Keeps the directory alive.
+    pub dir: tempfile::TempDir,
+    /// Commit ids, in order.
+    pub commits: Vec<String>,
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(["-c", "init.defaultBranch=main", "-c", "core.autocrlf=false"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl TestRepo {
+    /// Build a repository with one commit per entry.
+    pub fn build(commits: &[Commit]) -> TestRepo {
+        let dir = tempfile::tempdir().expect("tempdir");
+        git(dir.path(), &["init", "-q"]);
+        let mut repo = TestRepo {
+            dir,
+            commits: Vec::new(),
+        };
+        for c in commits {
+            repo.commit(c);
+        }
+        repo
+    }
+    /// Add a commit; returns its id.
+    pub fn commit(&mut self, files: Commit) -> String {
+        let root = self.dir.path();
+        for (path, content) in files {
+            let p = root.join(path);
+            match content {
+                Some(text) => {
+                    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                    std::fs::write(&p, text).unwrap();
+                }
+                None => {
+                    if p.is_dir() {
+                        std::fs::remove_dir_all(&p).unwrap();
+                    } else if p.exists() {
+                        std::fs::remove_file(&p).unwrap();
+                    }
+                }
+            }
+        }
+        git(root, &["add", "-A"]);
+        let n = self.commits.len();
+        git(
+            root,
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                &format!("commit {n}"),
+            ],
+        );
+        let id = git(root, &["rev-parse", "HEAD"]);
+        git(root, &["tag", &format!("c{n}")]);
+        self.commits.push(id.clone());
+        id
+    }
+    /// The repository root.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+}
