@@ -75,7 +75,12 @@ impl PatchText {
     }
     /// Parse as a YAML stream, positions mapped onto the kustomization for inline text.
     fn parse(&self) -> Result<Vec<Node>> {
-        let mut docs = parse_stream(&self.text, &self.file, &ParseOptions::resource())?;
+        self.parse_with(&ParseOptions::resource())
+    }
+    /// Parse with the given scalar typing (JSON patches written in YAML go through
+    /// sigs.k8s.io/yaml, i.e. YAML 1.1: `yes` is a boolean there).
+    fn parse_with(&self, opts: &ParseOptions) -> Result<Vec<Node>> {
+        let mut docs = parse_stream(&self.text, &self.file, opts)?;
         if let Some(at) = &self.inline_at {
             for d in &mut docs {
                 relocate(d, at, self.text.contains('\n'));
@@ -140,7 +145,8 @@ fn as_json(text: &PatchText, docs: &Result<Vec<Node>>) -> Option<Vec<Op>> {
         }
         return json6902::ops_from_node(&Node::from_json_at(&v, &text.pos));
     }
-    let d = docs.as_ref().ok()?;
+    let _ = docs;
+    let d = text.parse_with(&ParseOptions::kustomization()).ok()?;
     let real: Vec<&Node> = d.iter().filter(|n| !n.is_null()).collect();
     match real.as_slice() {
         [] => Some(Vec::new()),
@@ -319,8 +325,13 @@ pub fn patches_strategic_merge(
                 "'patchesStrategicMerge' entries must be strings",
             ));
         };
-        let pt = if s.contains('\n') {
-            PatchText::inline(e, k)?
+        // Like kustomize, first try the entry itself as inline YAML resources.
+        let inline = PatchText::inline(e, k)?;
+        let is_inline = inline.parse().is_ok_and(|d| {
+            d.iter().any(|n| !n.is_null()) && d.iter().all(|n| n.is_null() || n.is_map())
+        });
+        let pt = if is_inline {
+            inline
         } else {
             PatchText::file(k, src, s.trim(), &e.pos, inputs)?
         };

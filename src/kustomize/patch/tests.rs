@@ -174,6 +174,16 @@ fn json_patches() {
     let r = find(&res, "a2");
     assert_eq!(r.original_id().name, "a");
     assert_eq!(r.node.get_path(&["data", "y"]).unwrap().pos.line, 9);
+    // JSON ops written in YAML are read as YAML 1.1
+    let res = run("patches:\n- target: {name: a}\n  patch: |-\n    - op: add\n      path: /data/b\n      value: yes\n").unwrap();
+    assert_eq!(
+        find(&res, "a")
+            .node
+            .get_path(&["data", "b"])
+            .unwrap()
+            .as_bool(),
+        Some(true)
+    );
     // JSON text
     let res = run("patches:\n- target: {name: a}\n  patch: '[{\"op\": \"add\", \"path\": \"/data/j\", \"value\": 1}]'\n").unwrap();
     assert!(find(&res, "a").node.get_path(&["data", "j"]).is_some());
