@@ -19,15 +19,28 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error without a position.
     pub fn msg(msg: impl Into<String>) -> Error {
-        Error { pos: Pos::none(), msg: msg.into() }
+        Error {
+            pos: Pos::none(),
+            msg: msg.into(),
+        }
     }
     /// An error at a position.
     pub fn at(pos: &Pos, msg: impl Into<String>) -> Error {
-        Error { pos: pos.clone(), msg: msg.into() }
+        Error {
+            pos: pos.clone(),
+            msg: msg.into(),
+        }
     }
     /// An error naming a file (no line).
     pub fn in_file(file: &str, msg: impl Into<String>) -> Error {
-        Error { pos: Pos { file: Some(file.into()), line: 0, col: 0 }, msg: msg.into() }
+        Error {
+            pos: Pos {
+                file: Some(file.into()),
+                line: 0,
+                col: 0,
+            },
+            msg: msg.into(),
+        }
     }
     /// Attach a position when none is set yet.
     pub fn or_at(mut self, pos: &Pos) -> Error {

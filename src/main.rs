@@ -8,7 +8,11 @@ use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "manifest-gate", version, about = "Render Kustomize overlays natively, diff them between commits, and gate the change")]
+#[command(
+    name = "manifest-gate",
+    version,
+    about = "Render Kustomize overlays natively, diff them between commits, and gate the change"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -141,7 +145,11 @@ fn normalize(p: &Path) -> PathBuf {
 
 fn absolute(p: &Path) -> Result<PathBuf> {
     let cwd = std::env::current_dir().map_err(|e| Error::msg(format!("current directory: {e}")))?;
-    let abs = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    };
     Ok(match abs.canonicalize() {
         Ok(c) => c,
         Err(_) => normalize(&abs),
@@ -160,14 +168,21 @@ fn locate(dir: Option<&Path>, repo: Option<&Path>) -> Result<(PathBuf, String)> 
                     break;
                 }
             }
-            match git2::Repository::discover(&probe).ok().and_then(|r| r.workdir().map(Path::to_path_buf)) {
+            match git2::Repository::discover(&probe)
+                .ok()
+                .and_then(|r| r.workdir().map(Path::to_path_buf))
+            {
                 Some(w) => absolute(&w)?,
                 None => absolute(Path::new("."))?,
             }
         }
     };
     let rel = dir_abs.strip_prefix(&root).map_err(|_| {
-        Error::msg(format!("'{}' is outside the repository root '{}'", dir_abs.display(), root.display()))
+        Error::msg(format!(
+            "'{}' is outside the repository root '{}'",
+            dir_abs.display(),
+            root.display()
+        ))
     })?;
     let rel = rel.to_string_lossy().replace('\\', "/");
     Ok((root, rel))
@@ -188,7 +203,9 @@ fn cmd_render(a: RenderArgs) -> Result<ExitCode> {
         return render_all(src.as_ref(), &rel, &out, a.renderer);
     }
     if a.dir.is_none() {
-        return Err(Error::msg("render needs a kustomization directory (or --all)"));
+        return Err(Error::msg(
+            "render needs a kustomization directory (or --all)",
+        ));
     }
     let renderer = Renderer::new(src.as_ref(), RenderOptions::default());
     let rendered = kustomize::render_with(&renderer, &rel, a.renderer)?;
@@ -202,18 +219,29 @@ fn render_all(src: &dyn Source, under: &str, out: &Path, mode: Mode) -> Result<E
     let renderer = Renderer::new(src, RenderOptions::default());
     let results: Vec<(String, Result<String>)> = dirs
         .par_iter()
-        .map(|d| (d.dir.clone(), kustomize::render_with(&renderer, &d.dir, mode).map(|r| r.to_yaml())))
+        .map(|d| {
+            (
+                d.dir.clone(),
+                kustomize::render_with(&renderer, &d.dir, mode).map(|r| r.to_yaml()),
+            )
+        })
         .collect();
     let mut failed = 0;
     for (dir, r) in results {
         match r {
             Ok(text) => {
-                let name = if dir.is_empty() { "_root".to_string() } else { dir.clone() };
+                let name = if dir.is_empty() {
+                    "_root".to_string()
+                } else {
+                    dir.clone()
+                };
                 let path = out.join(format!("{name}.yaml"));
                 if let Some(p) = path.parent() {
-                    std::fs::create_dir_all(p).map_err(|e| Error::msg(format!("{}: {e}", p.display())))?;
+                    std::fs::create_dir_all(p)
+                        .map_err(|e| Error::msg(format!("{}: {e}", p.display())))?;
                 }
-                std::fs::write(&path, text).map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
+                std::fs::write(&path, text)
+                    .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
             }
             Err(e) => {
                 failed += 1;
@@ -221,7 +249,11 @@ fn render_all(src: &dyn Source, under: &str, out: &Path, mode: Mode) -> Result<E
             }
         }
     }
-    Ok(if failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The repository root for commands that compare revisions.
@@ -230,8 +262,12 @@ fn repo_root(repo: Option<&Path>) -> Result<PathBuf> {
         Some(r) => absolute(r),
         None => {
             let cwd = absolute(Path::new("."))?;
-            let r = git2::Repository::discover(&cwd)
-                .map_err(|_| Error::msg(format!("'{}' is not inside a git repository (use --repo)", cwd.display())))?;
+            let r = git2::Repository::discover(&cwd).map_err(|_| {
+                Error::msg(format!(
+                    "'{}' is not inside a git repository (use --repo)",
+                    cwd.display()
+                ))
+            })?;
             match r.workdir() {
                 Some(w) => absolute(w),
                 None => Ok(r.path().to_path_buf()),
@@ -243,7 +279,11 @@ fn repo_root(repo: Option<&Path>) -> Result<PathBuf> {
 fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
     use manifest_gate::{diff, report};
     let root = repo_root(a.revs.repo.as_deref())?;
-    let opts = diff::DiffOptions { full: a.full, mode: a.revs.renderer, ..Default::default() };
+    let opts = diff::DiffOptions {
+        full: a.full,
+        mode: a.revs.renderer,
+        ..Default::default()
+    };
     let (rep, _) = diff::diff_revisions(&root, &a.revs.base, &a.revs.head, &opts)?;
     let format = match a.format.as_str() {
         "json" => report::Format::Json,
@@ -257,16 +297,26 @@ fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
 fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
     use manifest_gate::policy;
     let root = repo_root(a.revs.repo.as_deref())?;
-    let opts = policy::CheckOptions { config: a.config, mode: a.revs.renderer };
+    let opts = policy::CheckOptions {
+        config: a.config,
+        mode: a.revs.renderer,
+    };
     let outcome = policy::check(&root, &a.revs.base, &a.revs.head, &opts)?;
-    let format = if a.format == "json" { policy::Format::Json } else { policy::Format::Text };
+    let format = if a.format == "json" {
+        policy::Format::Json
+    } else {
+        policy::Format::Text
+    };
     print!("{}", policy::render_check(&outcome, format));
     Ok(ExitCode::from(outcome.exit_code() as u8))
 }
 
 fn cmd_overlays(a: OverlaysArgs) -> Result<ExitCode> {
     let root = repo_root(a.repo.as_deref())?;
-    print!("{}", manifest_gate::policy::list_overlays(&root, &a.rev, a.config.as_deref())?);
+    print!(
+        "{}",
+        manifest_gate::policy::list_overlays(&root, &a.rev, a.config.as_deref())?
+    );
     Ok(ExitCode::SUCCESS)
 }
 

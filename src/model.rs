@@ -23,7 +23,11 @@ impl Gvk {
             Some((g, v)) => (g.to_string(), v.to_string()),
             None => (String::new(), api_version.to_string()),
         };
-        Gvk { group, version, kind: kind.to_string() }
+        Gvk {
+            group,
+            version,
+            kind: kind.to_string(),
+        }
     }
     /// The `apiVersion` string.
     pub fn api_version(&self) -> String {
@@ -54,7 +58,10 @@ impl ResId {
         ResId {
             gvk: Gvk::from_api_version(api, kind),
             name: node.str_at(&["metadata", "name"]).unwrap_or("").to_string(),
-            namespace: node.str_at(&["metadata", "namespace"]).unwrap_or("").to_string(),
+            namespace: node
+                .str_at(&["metadata", "namespace"])
+                .unwrap_or("")
+                .to_string(),
         }
     }
     /// The namespace with `""` read as `default`.
@@ -70,9 +77,21 @@ impl ResId {
 impl fmt::Display for ResId {
     /// kustomize's notation: `Kind.version.group/name.namespace`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let g = if self.gvk.group.is_empty() { "[noGrp]" } else { &self.gvk.group };
-        let v = if self.gvk.version.is_empty() { "[noVer]" } else { &self.gvk.version };
-        let ns = if self.namespace.is_empty() { "[noNs]" } else { &self.namespace };
+        let g = if self.gvk.group.is_empty() {
+            "[noGrp]"
+        } else {
+            &self.gvk.group
+        };
+        let v = if self.gvk.version.is_empty() {
+            "[noVer]"
+        } else {
+            &self.gvk.version
+        };
+        let ns = if self.namespace.is_empty() {
+            "[noNs]"
+        } else {
+            &self.namespace
+        };
         write!(f, "{}.{}.{}/{}.{}", self.gvk.kind, v, g, self.name, ns)
     }
 }
@@ -128,7 +147,11 @@ pub struct Resource {
 impl Resource {
     /// Wrap an object read from `origin`.
     pub fn new(node: Node, origin: Pos) -> Resource {
-        Resource { node, origin, meta: BuildMeta::default() }
+        Resource {
+            node,
+            origin,
+            meta: BuildMeta::default(),
+        }
     }
     /// The current id.
     pub fn id(&self) -> ResId {
@@ -136,7 +159,11 @@ impl Resource {
     }
     /// The original id (before any rename or namespace change).
     pub fn original_id(&self) -> ResId {
-        self.meta.previous.first().cloned().unwrap_or_else(|| self.id())
+        self.meta
+            .previous
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.id())
     }
     /// Every id this resource has had, the current one last.
     pub fn all_ids(&self) -> Vec<ResId> {
@@ -179,10 +206,14 @@ impl Resource {
     }
     /// A label value.
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.node.get_path(&["metadata", "labels", key]).and_then(|n| n.as_str())
+        self.node
+            .get_path(&["metadata", "labels", key])
+            .and_then(|n| n.as_str())
     }
     /// An annotation value.
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.node.get_path(&["metadata", "annotations", key]).and_then(|n| n.as_str())
+        self.node
+            .get_path(&["metadata", "annotations", key])
+            .and_then(|n| n.as_str())
     }
 }

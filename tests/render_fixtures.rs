@@ -15,7 +15,11 @@ fn fixture_dirs() -> Vec<PathBuf> {
             out.push(e.path().parent().unwrap().to_path_buf());
         }
     }
-    assert!(!out.is_empty(), "no fixtures found under {}", root.display());
+    assert!(
+        !out.is_empty(),
+        "no fixtures found under {}",
+        root.display()
+    );
     out
 }
 
@@ -27,7 +31,11 @@ fn render(dir: &Path) -> (bool, String, String) {
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/render"))
         .output()
         .unwrap();
-    (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -40,7 +48,11 @@ fn fixtures_render_exactly_as_kustomize() {
             failures.push(format!("{}: render failed: {err}", dir.display()));
         } else if got != want {
             let d = similar::TextDiff::from_lines(&want, &got);
-            failures.push(format!("{}: differs from expected.yaml:\n{}", dir.display(), d.unified_diff().header("expected", "native")));
+            failures.push(format!(
+                "{}: differs from expected.yaml:\n{}",
+                dir.display(),
+                d.unified_diff().header("expected", "native")
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -48,14 +60,32 @@ fn fixtures_render_exactly_as_kustomize() {
 
 #[test]
 fn fixtures_match_live_kubectl_kustomize() {
-    if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+    if Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
         eprintln!("skipped: kubectl not on PATH");
         return;
     }
     for dir in fixture_dirs() {
-        let live = Command::new("kubectl").arg("kustomize").arg(&dir).output().unwrap();
-        assert!(live.status.success(), "kubectl kustomize {} failed", dir.display());
+        let live = Command::new("kubectl")
+            .arg("kustomize")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            live.status.success(),
+            "kubectl kustomize {} failed",
+            dir.display()
+        );
         let want = std::fs::read_to_string(dir.join("expected.yaml")).unwrap();
-        assert_eq!(String::from_utf8_lossy(&live.stdout), want, "{}: expected.yaml is stale", dir.display());
+        assert_eq!(
+            String::from_utf8_lossy(&live.stdout),
+            want,
+            "{}: expected.yaml is stale",
+            dir.display()
+        );
     }
 }

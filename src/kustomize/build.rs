@@ -64,7 +64,12 @@ struct Acc<'r> {
 impl<'s> Renderer<'s> {
     /// A renderer reading from `src`.
     pub fn new(src: &'s dyn Source, opts: RenderOptions) -> Renderer<'s> {
-        Renderer { src, opts, files: Mutex::new(HashMap::new()), kusts: Mutex::new(HashMap::new()) }
+        Renderer {
+            src,
+            opts,
+            files: Mutex::new(HashMap::new()),
+            kusts: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The source read from.
@@ -75,10 +80,21 @@ impl<'s> Renderer<'s> {
     /// Render the kustomization in `dir`.
     pub fn render(&self, dir: &str) -> Result<Rendered> {
         let dir = source::join("", dir)?;
-        let mut acc = Acc { inputs: Vec::new(), chain: Vec::new(), vars: Vec::new(), r: self };
+        let mut acc = Acc {
+            inputs: Vec::new(),
+            chain: Vec::new(),
+            vars: Vec::new(),
+            r: self,
+        };
         let mut res = Vec::new();
         let mut cfg = TransformerConfig::builtin().clone();
-        let k = acc.accumulate(&dir, &mut res, &mut cfg, KustKind::Kustomization, &Pos::none())?;
+        let k = acc.accumulate(
+            &dir,
+            &mut res,
+            &mut cfg,
+            KustKind::Kustomization,
+            &Pos::none(),
+        )?;
         // Top-level steps.
         generators::apply_hash_suffixes(&mut res)?;
         nameref::fix_name_references(&mut res, &cfg)?;
@@ -87,7 +103,11 @@ impl<'s> Renderer<'s> {
         res.retain(|r| !is_local_config(r));
         sort::sort(&k, &mut res)?;
         check_output(&res)?;
-        Ok(Rendered { resources: res, inputs: acc.inputs.into_iter().collect(), opaque: false })
+        Ok(Rendered {
+            resources: res,
+            inputs: acc.inputs.into_iter().collect(),
+            opaque: false,
+        })
     }
 
     fn parsed(&self, path: &str) -> Parsed {
@@ -104,7 +124,10 @@ impl<'s> Renderer<'s> {
                 parse_stream(&text, path, &o)
             });
         let p = Arc::new(result);
-        self.files.lock().expect("cache").insert(path.to_string(), p.clone());
+        self.files
+            .lock()
+            .expect("cache")
+            .insert(path.to_string(), p.clone());
         p
     }
 
@@ -118,7 +141,10 @@ impl<'s> Renderer<'s> {
             .and_then(|bytes| decode(&bytes, file))
             .and_then(|text| Kustomization::parse(&text, file));
         let k = Arc::new(result);
-        self.kusts.lock().expect("cache").insert(file.to_string(), k.clone());
+        self.kusts
+            .lock()
+            .expect("cache")
+            .insert(file.to_string(), k.clone());
         k
     }
 }
@@ -131,7 +157,10 @@ fn is_local_config(r: &Resource) -> bool {
 fn check_output(res: &[Resource]) -> Result<()> {
     for r in res {
         if let Some(Value::Float(f)) = find_nonfinite(&r.node) {
-            return Err(Error::at(&r.origin, format!("json: unsupported value: {f}")));
+            return Err(Error::at(
+                &r.origin,
+                format!("json: unsupported value: {f}"),
+            ));
         }
     }
     Ok(())
@@ -147,7 +176,10 @@ fn find_nonfinite(n: &Node) -> Option<Value> {
 }
 
 fn is_remote(s: &str) -> bool {
-    s.contains("://") || s.starts_with("git@") || s.starts_with("github.com/") || s.contains("?ref=")
+    s.contains("://")
+        || s.starts_with("git@")
+        || s.starts_with("github.com/")
+        || s.contains("?ref=")
 }
 
 impl<'r> Acc<'r> {
@@ -155,7 +187,11 @@ impl<'r> Acc<'r> {
         let src = self.r.src;
         let mut found = Vec::new();
         for name in FILE_NAMES {
-            let p = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+            let p = if dir.is_empty() {
+                name.to_string()
+            } else {
+                format!("{dir}/{name}")
+            };
             if src.entry(&p)? == Some(EntryKind::File) {
                 found.push(p);
             }
@@ -188,7 +224,8 @@ impl<'r> Acc<'r> {
     ) -> Result<Kustomization> {
         // Cycle detection: a candidate root that equals or contains a visited root.
         for visited in &self.chain {
-            let contains = dir.is_empty() || visited == dir || visited.starts_with(&format!("{dir}/"));
+            let contains =
+                dir.is_empty() || visited == dir || visited.starts_with(&format!("{dir}/"));
             if contains {
                 return Err(Error::at(
                     at,
@@ -208,20 +245,25 @@ impl<'r> Acc<'r> {
         };
         match (expect, k.kind) {
             (KustKind::Kustomization, KustKind::Component) => {
-                return Err(Error::at(at, format!("'{file}': expected kind != 'Component' for path '{dir}'")))
-            }
-            (KustKind::Component, KustKind::Kustomization) => {
                 return Err(Error::at(
                     at,
-                    format!("'{file}': expected kind 'Component' for path '{dir}' but got 'Kustomization'"),
+                    format!("'{file}': expected kind != 'Component' for path '{dir}'"),
                 ))
             }
+            (KustKind::Component, KustKind::Kustomization) => return Err(Error::at(
+                at,
+                format!(
+                    "'{file}': expected kind 'Component' for path '{dir}' but got 'Kustomization'"
+                ),
+            )),
             _ => {}
         }
         if let Some((field, pos)) = k.unsupported() {
             return Err(Error::at(
                 &pos,
-                format!("'{field}' is not supported by the native renderer (use --renderer kustomize)"),
+                format!(
+                    "'{field}' is not supported by the native renderer (use --renderer kustomize)"
+                ),
             ));
         }
         self.chain.push(dir.to_string());
@@ -231,7 +273,12 @@ impl<'r> Acc<'r> {
         Ok(k)
     }
 
-    fn accumulate_body(&mut self, k: &Kustomization, res: &mut Vec<Resource>, cfg: &mut TransformerConfig) -> Result<()> {
+    fn accumulate_body(
+        &mut self,
+        k: &Kustomization,
+        res: &mut Vec<Resource>,
+        cfg: &mut TransformerConfig,
+    ) -> Result<()> {
         let src = self.r.src;
         // 1. resources
         for (entry, pos) in k.strings("resources")? {
@@ -259,10 +306,16 @@ impl<'r> Acc<'r> {
                     }
                 }
                 Some(EntryKind::Submodule) => {
-                    return Err(Error::at(&pos, format!("'{path}' is a git submodule, which cannot be rendered")))
+                    return Err(Error::at(
+                        &pos,
+                        format!("'{path}' is a git submodule, which cannot be rendered"),
+                    ))
                 }
                 None => {
-                    return Err(Error::at(&pos, format!("resource '{entry}' not found (no file or directory '{path}')")))
+                    return Err(Error::at(
+                        &pos,
+                        format!("resource '{entry}' not found (no file or directory '{path}')"),
+                    ))
                 }
             }
         }
@@ -294,7 +347,12 @@ impl<'r> Acc<'r> {
                 Some(EntryKind::Dir) => {
                     self.accumulate(&path, res, cfg, KustKind::Component, &pos)?;
                 }
-                _ => return Err(Error::at(&pos, format!("component '{entry}' is not a directory ('{path}')"))),
+                _ => {
+                    return Err(Error::at(
+                        &pos,
+                        format!("component '{entry}' is not a directory ('{path}')"),
+                    ))
+                }
             }
         }
         // 5. builtin transformers, in kustomize's fixed order
@@ -331,7 +389,10 @@ impl<'r> Acc<'r> {
                 continue;
             }
             if !d.is_map() {
-                return Err(Error::at(&d.pos, format!("a resource must be a mapping, not a {}", d.type_name())));
+                return Err(Error::at(
+                    &d.pos,
+                    format!("a resource must be a mapping, not a {}", d.type_name()),
+                ));
             }
             let kind = d.str_at(&["kind"]).unwrap_or("");
             if kind.ends_with("List") && d.get("items").is_some() {
@@ -361,9 +422,15 @@ fn check_resource(n: Node) -> Result<Resource> {
     if kind.is_empty() {
         return Err(Error::at(&n.pos, "missing kind in object"));
     }
-    let name = n.get_path(&["metadata", "name"]).and_then(|k| k.scalar_string()).unwrap_or_default();
+    let name = n
+        .get_path(&["metadata", "name"])
+        .and_then(|k| k.scalar_string())
+        .unwrap_or_default();
     if name.is_empty() {
-        return Err(Error::at(&n.pos, format!("missing metadata.name in object of kind {kind}")));
+        return Err(Error::at(
+            &n.pos,
+            format!("missing metadata.name in object of kind {kind}"),
+        ));
     }
     let origin = n.pos.clone();
     Ok(Resource::new(n, origin))

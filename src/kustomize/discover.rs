@@ -32,20 +32,31 @@ fn walk(src: &dyn Source, dir: &str, out: &mut Vec<Found>, depth: usize) -> Resu
     let entries = src.list(dir)?;
     for (name, kind) in &entries {
         if *kind == EntryKind::File && FILE_NAMES.contains(&name.as_str()) {
-            let file = if dir.is_empty() { name.clone() } else { format!("{dir}/{name}") };
+            let file = if dir.is_empty() {
+                name.clone()
+            } else {
+                format!("{dir}/{name}")
+            };
             let k = src
                 .read(&file)
                 .and_then(|b| decode(&b, &file))
                 .and_then(|t| Kustomization::parse(&t, &file))
                 .map(|k| k.kind)
                 .unwrap_or(KustKind::Kustomization);
-            out.push(Found { dir: dir.to_string(), kind: k });
+            out.push(Found {
+                dir: dir.to_string(),
+                kind: k,
+            });
             break;
         }
     }
     for (name, kind) in entries {
         if kind == EntryKind::Dir && name != ".git" {
-            let sub = if dir.is_empty() { name } else { format!("{dir}/{name}") };
+            let sub = if dir.is_empty() {
+                name
+            } else {
+                format!("{dir}/{name}")
+            };
             walk(src, &sub, out, depth + 1)?;
         }
     }

@@ -40,14 +40,19 @@ pub fn find() -> Option<External> {
 
 fn copy_tree(src: &dyn Source, dir: &str, to: &Path, budget: &mut u64) -> Result<()> {
     for (name, kind) in src.list(dir)? {
-        let rel = if dir.is_empty() { name.clone() } else { format!("{dir}/{name}") };
+        let rel = if dir.is_empty() {
+            name.clone()
+        } else {
+            format!("{dir}/{name}")
+        };
         if rel == ".git" {
             continue;
         }
         let dest = to.join(&rel);
         match kind {
             EntryKind::Dir => {
-                std::fs::create_dir_all(&dest).map_err(|e| Error::msg(format!("{}: {e}", dest.display())))?;
+                std::fs::create_dir_all(&dest)
+                    .map_err(|e| Error::msg(format!("{}: {e}", dest.display())))?;
                 copy_tree(src, &rel, to, budget)?;
             }
             EntryKind::File => {
@@ -57,9 +62,12 @@ fn copy_tree(src: &dyn Source, dir: &str, to: &Path, budget: &mut u64) -> Result
                 };
                 *budget = budget.saturating_sub(bytes.len() as u64);
                 if *budget == 0 {
-                    return Err(Error::msg("tree too large to copy for the external renderer (over 1 GiB)"));
+                    return Err(Error::msg(
+                        "tree too large to copy for the external renderer (over 1 GiB)",
+                    ));
                 }
-                std::fs::write(&dest, &bytes[..]).map_err(|e| Error::msg(format!("{}: {e}", dest.display())))?;
+                std::fs::write(&dest, &bytes[..])
+                    .map_err(|e| Error::msg(format!("{}: {e}", dest.display())))?;
             }
             EntryKind::Submodule => {}
         }
@@ -69,7 +77,8 @@ fn copy_tree(src: &dyn Source, dir: &str, to: &Path, budget: &mut u64) -> Result
 
 /// Render `dir` with the external binary over a temporary copy of `src`.
 pub fn render(src: &dyn Source, dir: &str, bin: &External) -> Result<Rendered> {
-    let tmp = std::env::temp_dir().join(format!("manifest-gate-{}-{}", std::process::id(), unique()));
+    let tmp =
+        std::env::temp_dir().join(format!("manifest-gate-{}-{}", std::process::id(), unique()));
     std::fs::create_dir_all(&tmp).map_err(|e| Error::msg(format!("{}: {e}", tmp.display())))?;
     let result = (|| {
         let mut budget: u64 = 1 << 30;
@@ -89,11 +98,16 @@ pub fn render(src: &dyn Source, dir: &str, bin: &External) -> Result<Rendered> {
                 c
             }
         };
-        cmd.arg(&target).current_dir(&tmp).env_clear().env("HOME", &home);
+        cmd.arg(&target)
+            .current_dir(&tmp)
+            .env_clear()
+            .env("HOME", &home);
         if let Some(p) = std::env::var_os("PATH") {
             cmd.env("PATH", p);
         }
-        let out = cmd.output().map_err(|e| Error::msg(format!("running the external renderer: {e}")))?;
+        let out = cmd
+            .output()
+            .map_err(|e| Error::msg(format!("running the external renderer: {e}")))?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
             let tmp_s = tmp.to_string_lossy();
@@ -101,13 +115,20 @@ pub fn render(src: &dyn Source, dir: &str, bin: &External) -> Result<Rendered> {
             return Err(Error::in_file(dir, format!("external kustomize: {line}")));
         }
         let text = decode(&out.stdout, dir)?;
-        let label = format!("{}/<rendered by kustomize>", if dir.is_empty() { "." } else { dir });
+        let label = format!(
+            "{}/<rendered by kustomize>",
+            if dir.is_empty() { "." } else { dir }
+        );
         let docs = parse_stream(&text, &label, &ParseOptions::resource())?;
         let resources = docs.into_iter().filter(|d| !d.is_null()).map(|d| {
             let pos = d.pos.clone();
             Resource::new(d, pos)
         });
-        Ok(Rendered { resources: resources.collect(), inputs: Default::default(), opaque: true })
+        Ok(Rendered {
+            resources: resources.collect(),
+            inputs: Default::default(),
+            opaque: true,
+        })
     })();
     let _ = std::fs::remove_dir_all(&tmp);
     result

@@ -25,7 +25,11 @@ pub struct FieldSpec {
 impl FieldSpec {
     /// Parse a `/` path (with `\/` escapes) into a spec matching any kind.
     pub fn new(path: &str, create: bool) -> FieldSpec {
-        FieldSpec { path: split_path(path), create, ..Default::default() }
+        FieldSpec {
+            path: split_path(path),
+            create,
+            ..Default::default()
+        }
     }
     /// Parse one `{group, version, kind, path, create}` mapping.
     pub fn from_node(n: &Node) -> Result<FieldSpec> {
@@ -109,12 +113,18 @@ pub fn visit(
     if node.is_null() && create {
         node.value = Value::Map(Default::default());
     }
-    let Some(map) = node.as_map_mut() else { return Ok(()) };
+    let Some(map) = node.as_map_mut() else {
+        return Ok(());
+    };
     if !map.contains_key(seg) {
         if !create || is_list {
             return Ok(());
         }
-        let child = if last { Node::new(Value::Null, pos.clone()) } else { Node::map(pos.clone()) };
+        let child = if last {
+            Node::new(Value::Null, pos.clone())
+        } else {
+            Node::map(pos.clone())
+        };
         map.insert(seg.to_string(), child);
     }
     let child = map.get_mut(seg).expect("present");
@@ -156,23 +166,38 @@ mod tests {
         .unwrap()
         .remove(0);
         let mut seen = vec![];
-        visit(&mut n, &split_path("spec/containers[]/image"), false, &Pos::none(), &mut |v| {
-            seen.push(v.as_str().unwrap().to_string());
-            Ok(())
-        })
+        visit(
+            &mut n,
+            &split_path("spec/containers[]/image"),
+            false,
+            &Pos::none(),
+            &mut |v| {
+                seen.push(v.as_str().unwrap().to_string());
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(seen, ["x", "y"]);
-        visit(&mut n, &split_path("metadata/labels"), true, &Pos::none(), &mut |v| {
-            assert!(v.is_null());
-            v.value = Value::Map(Default::default());
-            Ok(())
-        })
+        visit(
+            &mut n,
+            &split_path("metadata/labels"),
+            true,
+            &Pos::none(),
+            &mut |v| {
+                assert!(v.is_null());
+                v.value = Value::Map(Default::default());
+                Ok(())
+            },
+        )
         .unwrap();
         assert!(n.get_path(&["metadata", "labels"]).unwrap().is_map());
     }
 
     #[test]
     fn escaped_slash() {
-        assert_eq!(split_path("metadata/annotations/a\\/b"), ["metadata", "annotations", "a/b"]);
+        assert_eq!(
+            split_path("metadata/annotations/a\\/b"),
+            ["metadata", "annotations", "a/b"]
+        );
     }
 }

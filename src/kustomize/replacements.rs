@@ -70,13 +70,15 @@ pub fn replacements(
                         }
                     }
                     Value::Map(_) => all.push(Replacement::parse(&doc)?),
-                    _ => return Err(Error::at(
-                        &doc.pos,
-                        format!(
+                    _ => {
+                        return Err(Error::at(
+                            &doc.pos,
+                            format!(
                             "unsupported replacement type encountered within replacement path: {}",
                             doc.type_name()
                         ),
-                    )),
+                        ))
+                    }
                 }
             }
             None => all.push(Replacement::parse(item)?),

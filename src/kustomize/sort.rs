@@ -30,11 +30,25 @@ const FIRST: [&str; 22] = [
     "CronJob",
     "PodDisruptionBudget",
 ];
-const LAST: [&str; 2] = ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+const LAST: [&str; 2] = [
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
 
 fn gvk_string(g: &Gvk) -> String {
-    let part = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
-    format!("{}_{}_{}", part(&g.group, "~G"), part(&g.version, "~V"), part(&g.kind, "~K"))
+    let part = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    format!(
+        "{}_{}_{}",
+        part(&g.group, "~G"),
+        part(&g.version, "~V"),
+        part(&g.kind, "~K")
+    )
 }
 
 /// Sort by the kustomization's `sortOptions` (legacy by default).
@@ -46,7 +60,10 @@ pub fn sort(k: &Kustomization, res: &mut [Resource]) -> Result<()> {
         match order {
             "fifo" => {
                 if so.get("legacySortOptions").is_some() {
-                    return Err(Error::at(&so.pos, "sortOptions: legacySortOptions cannot be set with order fifo"));
+                    return Err(Error::at(
+                        &so.pos,
+                        "sortOptions: legacySortOptions cannot be set with order fifo",
+                    ));
                 }
                 return Ok(());
             }
@@ -55,7 +72,11 @@ pub fn sort(k: &Kustomization, res: &mut [Resource]) -> Result<()> {
                     let list = |key: &str| -> Vec<String> {
                         l.get(key)
                             .and_then(|x| x.as_seq())
-                            .map(|s| s.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                            .map(|s| {
+                                s.iter()
+                                    .filter_map(|x| x.as_str().map(String::from))
+                                    .collect()
+                            })
                             .unwrap_or_default()
                     };
                     first = list("orderFirst");
@@ -84,8 +105,17 @@ pub fn sort(k: &Kustomization, res: &mut [Resource]) -> Result<()> {
         .enumerate()
         .map(|(i, r)| {
             let id = r.id();
-            let ns = if id.namespace.is_empty() { "~X".to_string() } else { id.namespace.clone() };
-            (rank(&id.gvk.kind), gvk_string(&id.gvk), format!("{}|{}", ns, id.name), i)
+            let ns = if id.namespace.is_empty() {
+                "~X".to_string()
+            } else {
+                id.namespace.clone()
+            };
+            (
+                rank(&id.gvk.kind),
+                gvk_string(&id.gvk),
+                format!("{}|{}", ns, id.name),
+                i,
+            )
         })
         .collect();
     keyed.sort_by(|a, b| {
@@ -93,7 +123,10 @@ pub fn sort(k: &Kustomization, res: &mut [Resource]) -> Result<()> {
             if a.1 != b.1 {
                 // Two Namespace kinds where one group is empty compare reversed.
                 let (ga, gb) = (&a.1, &b.1);
-                if ga.ends_with("_Namespace") && gb.ends_with("_Namespace") && (ga.starts_with("~G") || gb.starts_with("~G")) {
+                if ga.ends_with("_Namespace")
+                    && gb.ends_with("_Namespace")
+                    && (ga.starts_with("~G") || gb.starts_with("~G"))
+                {
                     return gb.cmp(ga);
                 }
                 return ga.cmp(gb);
@@ -107,7 +140,10 @@ pub fn sort(k: &Kustomization, res: &mut [Resource]) -> Result<()> {
         })
     });
     let order: Vec<usize> = keyed.iter().map(|k| k.3).collect();
-    let mut taken: Vec<Option<Resource>> = res.iter_mut().map(|r| Some(std::mem::replace(r, dummy()))).collect();
+    let mut taken: Vec<Option<Resource>> = res
+        .iter_mut()
+        .map(|r| Some(std::mem::replace(r, dummy())))
+        .collect();
     for (slot, i) in order.into_iter().enumerate() {
         res[slot] = taken[i].take().expect("each index once");
     }

@@ -22,7 +22,11 @@ pub struct Pos {
 impl Pos {
     /// A position in `file` at `line`:`col`.
     pub fn new(file: &Arc<str>, line: u32, col: u32) -> Pos {
-        Pos { file: Some(file.clone()), line, col }
+        Pos {
+            file: Some(file.clone()),
+            line,
+            col,
+        }
     }
     /// The unknown position.
     pub fn none() -> Pos {
@@ -238,7 +242,9 @@ impl Node {
             self.value = Value::Map(Map::new());
         }
         let m = self.as_map_mut()?;
-        let entry = m.entry(key.to_string()).or_insert_with(|| Node::map(pos.clone()));
+        let entry = m
+            .entry(key.to_string())
+            .or_insert_with(|| Node::map(pos.clone()));
         if entry.is_null() {
             *entry = Node::map(pos.clone());
         }
@@ -269,9 +275,11 @@ impl Node {
             },
             J::String(s) => Value::Str(s.clone()),
             J::Array(a) => Value::Seq(a.iter().map(|x| Node::from_json_at(x, pos)).collect()),
-            J::Object(o) => {
-                Value::Map(o.iter().map(|(k, x)| (k.clone(), Node::from_json_at(x, pos))).collect())
-            }
+            J::Object(o) => Value::Map(
+                o.iter()
+                    .map(|(k, x)| (k.clone(), Node::from_json_at(x, pos)))
+                    .collect(),
+            ),
         };
         Node::new(value, pos.clone())
     }
@@ -282,7 +290,9 @@ impl Node {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(J::Number)
+                .unwrap_or(J::Null),
             Value::Str(s) => J::String(s.clone()),
             Value::Seq(s) => J::Array(s.iter().map(|n| n.to_json()).collect()),
             Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),

@@ -39,7 +39,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_file_bytes: 16 << 20, max_alias_nodes: 200_000, max_depth: 128, max_documents: 10_000 }
+        Limits {
+            max_file_bytes: 16 << 20,
+            max_alias_nodes: 200_000,
+            max_depth: 128,
+            max_documents: 10_000,
+        }
     }
 }
 
@@ -57,11 +62,19 @@ pub struct ParseOptions {
 impl ParseOptions {
     /// Options for resource files.
     pub fn resource() -> ParseOptions {
-        ParseOptions { schema: Schema::Resource, dup_keys: DupKeys::Error, limits: Limits::default() }
+        ParseOptions {
+            schema: Schema::Resource,
+            dup_keys: DupKeys::Error,
+            limits: Limits::default(),
+        }
     }
     /// Options for kustomization files.
     pub fn kustomization() -> ParseOptions {
-        ParseOptions { schema: Schema::Yaml11, dup_keys: DupKeys::LastWins, limits: Limits::default() }
+        ParseOptions {
+            schema: Schema::Yaml11,
+            dup_keys: DupKeys::LastWins,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -77,7 +90,13 @@ pub fn decode(bytes: &[u8], file: &str) -> Result<String> {
         }
         let units: Vec<u16> = rest
             .chunks(2)
-            .map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
             .collect();
         String::from_utf16(&units).map_err(|_| Error::in_file(file, "invalid UTF-16 text"))
     };
@@ -106,7 +125,11 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
     if text.len() > opts.limits.max_file_bytes {
         return Err(Error::at(
             &Pos::new(&file, 0, 0),
-            format!("file is {} bytes, over the limit of {} bytes", text.len(), opts.limits.max_file_bytes),
+            format!(
+                "file is {} bytes, over the limit of {} bytes",
+                text.len(),
+                opts.limits.max_file_bytes
+            ),
         ));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -140,8 +163,17 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
 }
 
 enum Frame {
-    Seq { node: Node, anchor: usize },
-    Map { node: Node, anchor: usize, key: Option<(String, Pos)>, merges: Vec<Node>, explicit: Vec<String> },
+    Seq {
+        node: Node,
+        anchor: usize,
+    },
+    Map {
+        node: Node,
+        anchor: usize,
+        key: Option<(String, Pos)>,
+        merges: Vec<Node>,
+        explicit: Vec<String>,
+    },
 }
 
 struct Builder {
@@ -163,7 +195,11 @@ fn count_nodes(n: &Node) -> usize {
 
 impl Builder {
     fn pos(&self, span: &Span) -> Pos {
-        Pos::new(&self.file, span.start.line() as u32, span.start.col() as u32 + 1)
+        Pos::new(
+            &self.file,
+            span.start.line() as u32,
+            span.start.col() as u32 + 1,
+        )
     }
 
     /// Returns true at stream end.
@@ -176,7 +212,10 @@ impl Builder {
                 if self.docs.len() >= self.opts.limits.max_documents {
                     return Err(Error::at(
                         &self.pos(&span),
-                        format!("more than {} YAML documents in one file", self.opts.limits.max_documents),
+                        format!(
+                            "more than {} YAML documents in one file",
+                            self.opts.limits.max_documents
+                        ),
                     ));
                 }
                 self.docs.push(Node::new(Value::Null, self.pos(&span)));
@@ -206,7 +245,10 @@ impl Builder {
             }
             Event::SequenceStart(anchor, _) => {
                 self.check_depth(&span)?;
-                self.stack.push(Frame::Seq { node: Node::seq(self.pos(&span)), anchor });
+                self.stack.push(Frame::Seq {
+                    node: Node::seq(self.pos(&span)),
+                    anchor,
+                });
             }
             Event::MappingStart(anchor, _) => {
                 self.check_depth(&span)?;
@@ -224,7 +266,14 @@ impl Builder {
                 }
             }
             Event::MappingEnd => {
-                if let Some(Frame::Map { mut node, anchor, merges, explicit, .. }) = self.stack.pop() {
+                if let Some(Frame::Map {
+                    mut node,
+                    anchor,
+                    merges,
+                    explicit,
+                    ..
+                }) = self.stack.pop()
+                {
                     self.apply_merges(&mut node, merges, &explicit)?;
                     self.push_value(node, anchor, false)?;
                 }
@@ -237,13 +286,21 @@ impl Builder {
         if self.stack.len() >= self.opts.limits.max_depth {
             return Err(Error::at(
                 &self.pos(span),
-                format!("YAML nesting deeper than {} levels", self.opts.limits.max_depth),
+                format!(
+                    "YAML nesting deeper than {} levels",
+                    self.opts.limits.max_depth
+                ),
             ));
         }
         Ok(())
     }
 
-    fn apply_merges(&mut self, node: &mut Node, merges: Vec<Node>, explicit: &[String]) -> Result<()> {
+    fn apply_merges(
+        &mut self,
+        node: &mut Node,
+        merges: Vec<Node>,
+        explicit: &[String],
+    ) -> Result<()> {
         if merges.is_empty() {
             return Ok(());
         }
@@ -252,12 +309,20 @@ impl Builder {
             let sources: Vec<Node> = match src.value {
                 Value::Map(_) => vec![src],
                 Value::Seq(items) => items,
-                _ => return Err(Error::at(&src.pos, "merge key '<<' needs a mapping or a list of mappings")),
+                _ => {
+                    return Err(Error::at(
+                        &src.pos,
+                        "merge key '<<' needs a mapping or a list of mappings",
+                    ))
+                }
             };
             for s in sources {
                 let pos = s.pos.clone();
                 let Value::Map(sm) = s.value else {
-                    return Err(Error::at(&pos, "merge key '<<' needs a mapping or a list of mappings"));
+                    return Err(Error::at(
+                        &pos,
+                        "merge key '<<' needs a mapping or a list of mappings",
+                    ));
                 };
                 for (k, v) in sm {
                     if !explicit.contains(&k) && !m.contains_key(&k) {
@@ -285,7 +350,13 @@ impl Builder {
             Some(Frame::Seq { node: seq, .. }) => {
                 seq.as_seq_mut().expect("seq frame").push(node);
             }
-            Some(Frame::Map { node: map, key, merges, explicit, .. }) => match key.take() {
+            Some(Frame::Map {
+                node: map,
+                key,
+                merges,
+                explicit,
+                ..
+            }) => match key.take() {
                 None => {
                     let k = match &node.value {
                         Value::Str(s) => s.clone(),
@@ -304,7 +375,10 @@ impl Builder {
                     }
                     let m = map.as_map_mut().expect("map frame");
                     if m.contains_key(&k) && self.opts.dup_keys == DupKeys::Error {
-                        return Err(Error::at(&kpos, format!("mapping key \"{k}\" already defined")));
+                        return Err(Error::at(
+                            &kpos,
+                            format!("mapping key \"{k}\" already defined"),
+                        ));
                     }
                     explicit.push(k.clone());
                     m.insert(k, node);
@@ -314,7 +388,13 @@ impl Builder {
         Ok(())
     }
 
-    fn resolve(&self, text: &str, style: ScalarStyle, tag: Option<&Tag>, pos: &Pos) -> Result<Value> {
+    fn resolve(
+        &self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        pos: &Pos,
+    ) -> Result<Value> {
         if let Some(t) = tag {
             let core = t.handle == "!!" || t.handle == "tag:yaml.org,2002:";
             if core {
@@ -380,7 +460,10 @@ fn parse_int(text: &str) -> Option<Value> {
         (8, d)
     } else if let Some(d) = body.strip_prefix("0b") {
         (2, d)
-    } else if body.len() > 1 && body.starts_with('0') && body.bytes().all(|c| c.is_ascii_digit() || c == b'_') {
+    } else if body.len() > 1
+        && body.starts_with('0')
+        && body.bytes().all(|c| c.is_ascii_digit() || c == b'_')
+    {
         (8, &body[1..])
     } else {
         (10, body)
@@ -457,7 +540,9 @@ fn parse_timestamp(text: &str) -> Option<String> {
     if b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
     {
         return Some(format!("{text}T00:00:00Z"));
     }
@@ -481,7 +566,10 @@ mod tests {
         assert_eq!(n.get_path(&["b", "c"]).unwrap().as_str(), Some("yes"));
         assert_eq!(n.get_path(&["b", "d"]).unwrap().as_str(), Some("1"));
         assert_eq!(n.get_path(&["b", "e"]).unwrap().value, Value::Int(511));
-        assert_eq!(n.get_path(&["b", "f"]).unwrap().as_str(), Some("2001-12-14T00:00:00Z"));
+        assert_eq!(
+            n.get_path(&["b", "f"]).unwrap().as_str(),
+            Some("2001-12-14T00:00:00Z")
+        );
         assert_eq!(n.get_path(&["b", "c"]).unwrap().pos.line, 3);
         assert_eq!(n.get_path(&["b", "c"]).unwrap().pos.col, 6);
     }
@@ -532,7 +620,10 @@ mod tests {
     fn deep_nesting_is_refused() {
         let s = "[".repeat(10_000);
         let e = parse_stream(&s, "deep.yaml", &ParseOptions::resource()).unwrap_err();
-        assert!(e.msg.contains("nesting") || e.msg.contains("malformed"), "{e}");
+        assert!(
+            e.msg.contains("nesting") || e.msg.contains("malformed"),
+            "{e}"
+        );
     }
 
     #[test]
