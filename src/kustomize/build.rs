@@ -250,12 +250,14 @@ impl<'r> Acc<'r> {
                     format!("'{file}': expected kind != 'Component' for path '{dir}'"),
                 ))
             }
-            (KustKind::Component, KustKind::Kustomization) => return Err(Error::at(
-                at,
-                format!(
+            (KustKind::Component, KustKind::Kustomization) => {
+                return Err(Error::at(
+                    at,
+                    format!(
                     "'{file}': expected kind 'Component' for path '{dir}' but got 'Kustomization'"
                 ),
-            )),
+                ))
+            }
             _ => {}
         }
         if let Some((field, pos)) = k.unsupported() {

@@ -1060,7 +1060,7 @@ mod tests {
         assert!(res[0].node.get_path(&["data", "\u{feff}B"]).is_some());
         // a line over 64 KiB stops the scan silently
         let mut big = b"A=1\nB=".to_vec();
-        big.extend(std::iter::repeat(b'x').take(70_000));
+        big.extend(std::iter::repeat_n(b'x', 70_000));
         big.extend(b"\nC=3\n");
         let res = run(
             "configMapGenerator:\n- name: cm\n  envs: [e.env]\n",

@@ -192,7 +192,7 @@ fn replace_bounded(s: &str, from: &str, to: &str) -> String {
         let before = rest[..i].chars().next_back();
         let after = rest[i + from.len()..].chars().next();
         out.push_str(&rest[..i]);
-        if before.map_or(true, |c| !is_name(c)) && after.map_or(true, |c| !is_name(c)) {
+        if before.is_none_or(|c| !is_name(c)) && after.is_none_or(|c| !is_name(c)) {
             out.push_str(to);
         } else {
             out.push_str(from);

@@ -37,7 +37,7 @@ impl FromStr for Format {
 /// is unset or empty.
 pub fn color_enabled() -> bool {
     use std::io::IsTerminal;
-    !std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) && std::io::stdout().is_terminal()
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
 
 /// Render a report. Text is coloured when [`color_enabled`].

@@ -85,7 +85,7 @@ pub fn decode(bytes: &[u8], file: &str) -> Result<String> {
         return decode(rest, file);
     }
     let utf16 = |le: bool, rest: &[u8]| -> Result<String> {
-        if rest.len() % 2 != 0 {
+        if !rest.len().is_multiple_of(2) {
             return Err(Error::in_file(file, "invalid UTF-16: odd number of bytes"));
         }
         let units: Vec<u16> = rest

@@ -93,7 +93,7 @@ impl Target {
     pub fn matches(&self, r: &Resource) -> bool {
         let cur = r.id();
         let org = r.original_id();
-        let m = |re: &Option<Regex>, s: &str| re.as_ref().map_or(true, |re| re.is_match(s));
+        let m = |re: &Option<Regex>, s: &str| re.as_ref().is_none_or(|re| re.is_match(s));
         if self.namespace.is_some()
             && !m(&self.namespace, effective_namespace(&org))
             && !m(&self.namespace, effective_namespace(&cur))
@@ -233,7 +233,7 @@ impl Selector {
     pub fn matches(&self, get: impl Fn(&str) -> Option<String>) -> bool {
         self.reqs.iter().all(|r| match r {
             Req::In(k, vs) => get(k).is_some_and(|v| vs.contains(&v)),
-            Req::NotIn(k, vs) => get(k).map_or(true, |v| !vs.contains(&v)),
+            Req::NotIn(k, vs) => get(k).is_none_or(|v| !vs.contains(&v)),
             Req::Exists(k) => get(k).is_some(),
             Req::NotExists(k) => get(k).is_none(),
             Req::Gt(k, n) => get(k)
