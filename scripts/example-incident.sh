@@ -15,6 +15,7 @@ if [ ! -x "$bin" ]; then
   echo "manifest-gate binary not found at $bin: run 'cargo build --release' or set MANIFEST_GATE" >&2
   exit 2
 fi
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/manifest-gate-example.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
