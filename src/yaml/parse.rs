@@ -140,6 +140,7 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
         stack: Vec::new(),
         docs: Vec::new(),
         alias_nodes: 0,
+        eof_unterminated: unterminated_last_line(text),
     };
     let mut parser = Parser::new_from_str(text);
     loop {
@@ -183,6 +184,18 @@ struct Builder {
     stack: Vec<Frame>,
     docs: Vec<Node>,
     alias_nodes: usize,
+    /// The input's length in chars when its last line holds content but no line
+    /// break: a block scalar ending there gets no final newline (go-yaml), while
+    /// saphyr adds one.
+    eof_unterminated: Option<usize>,
+}
+
+fn unterminated_last_line(text: &str) -> Option<usize> {
+    let last = text.rsplit(['\n', '\r']).next().unwrap_or("");
+    if last.trim().is_empty() {
+        return None;
+    }
+    Some(text.chars().count())
 }
 
 fn count_nodes(n: &Node) -> usize {
@@ -240,6 +253,15 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let pos = self.pos(&span);
+                let mut text = text;
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && self.eof_unterminated == Some(span.end.index())
+                    && text.ends_with('\n')
+                {
+                    let mut t = text.into_owned();
+                    t.pop();
+                    text = t.into();
+                }
                 let value = self.resolve(&text, style, tag.as_deref(), &pos)?;
                 self.push_value(Node::new(value, pos), anchor, false)?;
             }
@@ -572,6 +594,18 @@ mod tests {
         );
         assert_eq!(n.get_path(&["b", "c"]).unwrap().pos.line, 3);
         assert_eq!(n.get_path(&["b", "c"]).unwrap().pos.col, 6);
+    }
+
+    #[test]
+    fn block_scalar_at_unterminated_eof_has_no_final_newline() {
+        let d = p("a: |\n  x\n  y");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("x\ny"));
+        let d = p("a: |\n  x\n  y\n");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("x\ny\n"));
+        let d = p("a: >\n  x\n  y\n# c");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("x y\n"));
+        let d = p("b: 1\na: |+\n  x");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("x"));
     }
 
     #[test]
