@@ -166,10 +166,18 @@ fn is_local_config(r: &Resource) -> bool {
 /// Duplicate keys are caught at parse time; here: output-level checks.
 fn check_output(res: &[Resource]) -> Result<()> {
     for r in res {
-        if let Some(Value::Float(f)) = find_nonfinite(&r.node) {
+        if let Some((f, pos)) = find_nonfinite(&r.node) {
+            // Go's %v spelling.
+            let go = if f.is_nan() {
+                "NaN"
+            } else if f > 0.0 {
+                "+Inf"
+            } else {
+                "-Inf"
+            };
             return Err(Error::at(
-                &r.origin,
-                format!("json: unsupported value: {f}"),
+                if pos.is_none() { &r.origin } else { &pos },
+                format!("json: unsupported value: {go}"),
             ));
         }
     }
@@ -307,12 +315,17 @@ pub fn normalize_annotations(node: &mut Node) {
             Value::Seq(s) => s.is_empty(),
             Value::Map(m) => {
                 for v in m.values_mut() {
-                    let s = match &v.value {
-                        Value::Str(_) => continue,
-                        Value::Null | Value::Seq(_) | Value::Map(_) => String::new(),
+                    // The value's source text when it was a plain scalar of
+                    // another type (`0x1F`, `1.50`, `~`, a date).
+                    let s = match (&v.value, &v.raw) {
+                        (Value::Seq(_) | Value::Map(_), _) => String::new(),
+                        (_, Some(raw)) => raw.to_string(),
+                        (Value::Str(_), None) => continue,
+                        (Value::Null, None) => String::new(),
                         _ => v.scalar_string().unwrap_or_default(),
                     };
                     v.value = Value::Str(s);
+                    v.raw = None;
                 }
                 m.is_empty()
             }
@@ -324,9 +337,9 @@ pub fn normalize_annotations(node: &mut Node) {
     }
 }
 
-fn find_nonfinite(n: &Node) -> Option<Value> {
+fn find_nonfinite(n: &Node) -> Option<(f64, Pos)> {
     match &n.value {
-        Value::Float(f) if !f.is_finite() => Some(Value::Float(*f)),
+        Value::Float(f) if !f.is_finite() => Some((*f, n.pos.clone())),
         Value::Seq(s) => s.iter().find_map(find_nonfinite),
         Value::Map(m) => m.values().find_map(find_nonfinite),
         _ => None,

@@ -263,7 +263,17 @@ impl Builder {
                     text = t.into();
                 }
                 let value = self.resolve(&text, style, tag.as_deref(), &pos)?;
-                self.push_value(Node::new(value, pos), anchor, false)?;
+                let mut node = Node::new(value, pos);
+                if style == ScalarStyle::Plain {
+                    let keep = match &node.value {
+                        Value::Str(s) => s != text.as_ref(),
+                        _ => true,
+                    };
+                    if keep {
+                        node.raw = Some(Arc::from(text.as_ref()));
+                    }
+                }
+                self.push_value(node, anchor, false)?;
             }
             Event::SequenceStart(anchor, _) => {
                 self.check_depth(&span)?;
@@ -467,7 +477,26 @@ pub(crate) fn resolve_plain(text: &str, schema: Schema) -> Value {
     Value::Str(text.to_string())
 }
 
+/// A plain integer literal beyond i64 that fits u64 (Go decodes it as uint64
+/// and prints it exactly).
+pub(crate) fn exact_uint(text: &str) -> Option<u64> {
+    let v = int_literal(text)?;
+    if v > i64::MAX as i128 {
+        u64::try_from(v).ok()
+    } else {
+        None
+    }
+}
+
 fn parse_int(text: &str) -> Option<Value> {
+    let v = int_literal(text)?;
+    match i64::try_from(v) {
+        Ok(i) => Some(Value::Int(i)),
+        Err(_) => Some(Value::Float(v as f64)),
+    }
+}
+
+fn int_literal(text: &str) -> Option<i128> {
     let (neg, body) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
@@ -498,13 +527,7 @@ fn parse_int(text: &str) -> Option<Value> {
         return None;
     }
     match i128::from_str_radix(&clean, radix) {
-        Ok(v) => {
-            let v = if neg { -v } else { v };
-            match i64::try_from(v) {
-                Ok(i) => Some(Value::Int(i)),
-                Err(_) => Some(Value::Float(v as f64)),
-            }
-        }
+        Ok(v) => Some(if neg { -v } else { v }),
         Err(_) => None,
     }
 }
@@ -556,19 +579,121 @@ fn parse_float(text: &str) -> Option<f64> {
     text.replace('_', "").parse::<f64>().ok()
 }
 
-/// yaml.v3 decodes plain timestamps to time.Time; JSON prints them RFC 3339.
+/// yaml.v3 decodes plain timestamps to time.Time (only ones Go's `time.Parse`
+/// accepts with its layouts `2006-1-2T15:4:5.999999999Z07:00` (also with `t`),
+/// `2006-1-2 15:4:5.999999999` and `2006-1-2`); JSON prints them RFC 3339
+/// (nanoseconds, trailing zeros trimmed). Invalid dates stay strings.
 fn parse_timestamp(text: &str) -> Option<String> {
     let b = text.as_bytes();
-    if b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-    {
-        return Some(format!("{text}T00:00:00Z"));
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
     }
-    None
+    let year: u32 = text[..4].parse().ok()?;
+    let mut i = 5;
+    // Go's getnum (not fixed width): one digit, or two when the second is a digit.
+    let num = |i: &mut usize| -> Option<u32> {
+        let d0 = *b.get(*i)?;
+        if !d0.is_ascii_digit() {
+            return None;
+        }
+        let mut v = (d0 - b'0') as u32;
+        *i += 1;
+        if let Some(d1) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+            v = v * 10 + (d1 - b'0') as u32;
+            *i += 1;
+        }
+        Some(v)
+    };
+    let month = num(&mut i)?;
+    if b.get(i) != Some(&b'-') {
+        return None;
+    }
+    i += 1;
+    let day = num(&mut i)?;
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day == 0 || day > days {
+        return None;
+    }
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    if i == b.len() {
+        return Some(format!("{date}T00:00:00Z"));
+    }
+    let sep = b[i];
+    if !matches!(sep, b'T' | b't' | b' ') {
+        return None;
+    }
+    i += 1;
+    let hour = num(&mut i)?;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    let min = num(&mut i)?;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    let sec = num(&mut i)?;
+    if hour > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    let mut frac = String::new();
+    if matches!(b.get(i), Some(b'.') | Some(b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+    {
+        i += 1;
+        while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            if frac.len() < 9 {
+                frac.push(*c as char);
+            }
+            i += 1;
+        }
+        while frac.ends_with('0') {
+            frac.pop();
+        }
+    }
+    let zone = if sep == b' ' {
+        if i != b.len() {
+            return None;
+        }
+        "Z".to_string()
+    } else {
+        let rest = &text[i..];
+        if rest == "Z" {
+            "Z".to_string()
+        } else {
+            let rb = rest.as_bytes();
+            if rb.len() != 6
+                || !matches!(rb[0], b'+' | b'-')
+                || rb[3] != b':'
+                || ![1, 2, 4, 5].iter().all(|&k| rb[k].is_ascii_digit())
+            {
+                return None;
+            }
+            let hh: u32 = rest[1..3].parse().ok()?;
+            let mm: u32 = rest[4..6].parse().ok()?;
+            if hh > 23 || mm > 59 {
+                return None;
+            }
+            if hh == 0 && mm == 0 {
+                "Z".to_string()
+            } else {
+                rest.to_string()
+            }
+        }
+    };
+    let frac = if frac.is_empty() {
+        String::new()
+    } else {
+        format!(".{frac}")
+    };
+    Some(format!("{date}T{hour:02}:{min:02}:{sec:02}{frac}{zone}"))
 }
 
 #[cfg(test)]
@@ -606,6 +731,35 @@ mod tests {
         assert_eq!(d[0].get("a").unwrap().as_str(), Some("x y\n"));
         let d = p("b: 1\na: |+\n  x");
         assert_eq!(d[0].get("a").unwrap().as_str(), Some("x"));
+    }
+
+    #[test]
+    fn timestamps_as_go_parses_them() {
+        let t = |s: &str| parse_timestamp(s);
+        assert_eq!(t("2024-02-29").as_deref(), Some("2024-02-29T00:00:00Z"));
+        assert_eq!(t("2024-1-01").as_deref(), Some("2024-01-01T00:00:00Z"));
+        assert_eq!(t("2024-13-01"), None);
+        assert_eq!(t("2023-02-29"), None);
+        assert_eq!(t("2024-02-30"), None);
+        assert_eq!(
+            t("2001-12-14T21:59:43.10-05:00").as_deref(),
+            Some("2001-12-14T21:59:43.1-05:00")
+        );
+        assert_eq!(t("2001-12-14t21:59:43.10Z").as_deref(), Some("2001-12-14T21:59:43.1Z"));
+        assert_eq!(t("2001-12-14 21:59:43.10 -5"), None);
+        assert_eq!(t("2001-12-14 1:2:3").as_deref(), Some("2001-12-14T01:02:03Z"));
+    }
+
+    #[test]
+    fn big_integers_and_raw_text() {
+        let d = p("a: 18446744073709551615\nb: 0x1F\nc:\nd: ~\n");
+        assert_eq!(
+            d[0].get("a").unwrap().raw.as_deref().and_then(exact_uint),
+            Some(u64::MAX)
+        );
+        assert_eq!(d[0].get("b").unwrap().raw.as_deref(), Some("0x1F"));
+        assert!(d[0].get("c").unwrap().is_empty_null());
+        assert!(!d[0].get("d").unwrap().is_empty_null());
     }
 
     #[test]
