@@ -379,7 +379,14 @@ fn verdict(o: &CheckOutcome, max_findings: usize) -> String {
                 let _ = writeln!(s, "  - at {}{side}: {}", code(&at), md_escape(&v.label));
             }
             for n in &v.notes {
-                let _ = writeln!(s, "  - {}", md_escape(n.trim_start()));
+                // Notes indented by two spaces nest under the previous one.
+                let depth = (n.len() - n.trim_start().len()) / 2;
+                let _ = writeln!(
+                    s,
+                    "{}  - {}",
+                    "  ".repeat(depth.min(4)),
+                    md_escape(n.trim_start())
+                );
             }
             if !v.help.is_empty() {
                 let _ = writeln!(s, "  - **help:** {}", md_escape(&v.help));

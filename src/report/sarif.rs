@@ -27,14 +27,28 @@ fn help_text(rule: &str) -> &'static str {
     policy::explain(rule).unwrap_or(CONFIG_EDIT_HELP)
 }
 
-/// The "What it checks." paragraph of a rule's explanation, as one line.
+/// The "What it checks." section of a rule's explanation (up to "Why."), as one line.
 fn what_it_checks(md: &str) -> String {
-    let para = md
-        .split("\n\n")
-        .find(|p| p.contains("**What it checks.**"))
-        .unwrap_or("");
-    let text = para.replace("**What it checks.**", "");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let start = md
+        .find("**What it checks.**")
+        .map(|i| i + "**What it checks.**".len());
+    let Some(start) = start else {
+        return String::new();
+    };
+    let rest = &md[start..];
+    let end = rest.find("**Why.**").unwrap_or(rest.len());
+    rest[..end].split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// One line per rule.
+fn short_description(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "single-environment" => "A change may touch at most one environment, judged on the rendered manifests.",
+        "unexpected-kind" => "A changed YAML file may hold only the kinds its name (or its `kinds:` entry) announces.",
+        "promotion-order" => "An environment may receive only a change that the environment before it already shows.",
+        "config-edit" => "The change edits the gate's own configuration, which is judged with the base version.",
+        _ => return None,
+    })
 }
 
 /// The first sentence of a paragraph.
@@ -65,7 +79,7 @@ fn rule(id: &str) -> Value {
     json!({
         "id": id,
         "name": pascal(id),
-        "shortDescription": { "text": first_sentence(&full) },
+        "shortDescription": { "text": short_description(id).map(str::to_string).unwrap_or_else(|| first_sentence(&full)) },
         "fullDescription": { "text": full },
         "help": { "text": plain, "markdown": md },
         "defaultConfiguration": {
@@ -89,7 +103,7 @@ fn result(v: &Violation, rule_index: usize) -> Value {
         text.push_str(" (the location refers to the base revision)");
     }
     if !v.label.is_empty() {
-        text.push_str(&format!(": {}", v.label));
+        text.push_str(&format!(" ({})", v.label));
     }
     for n in &v.notes {
         text.push_str(&format!("\n{n}"));
@@ -215,7 +229,11 @@ mod tests {
         assert!(rules[1]["shortDescription"]["text"]
             .as_str()
             .unwrap()
-            .starts_with("Every YAML file changed"));
+            .starts_with("A changed YAML file"));
+        assert!(rules[1]["fullDescription"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("(c) a file matching"));
         let r = &run["results"][0];
         assert_eq!(r["ruleId"], "unexpected-kind");
         assert_eq!(r["ruleIndex"], 1);
