@@ -338,7 +338,7 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
 }
 
 fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
-    use manifest_gate::{diff, forge, policy, report};
+    use manifest_gate::{forge, policy, report};
     let kind: forge::Forge = a.forge.parse()?;
     // Resolve where to post before the (slow) rendering, so a missing
     // variable fails fast.
@@ -355,12 +355,7 @@ fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
         mode: a.revs.renderer,
     };
     let outcome = policy::check(&root, &a.revs.base, &a.revs.head, &opts)?;
-    let dopts = diff::DiffOptions {
-        mode: a.revs.renderer,
-        ..Default::default()
-    };
-    let (rep, _) = diff::diff_revisions(&root, &a.revs.base, &a.revs.head, &dopts)?;
-    let md = report::render_report(&rep, report::Format::Markdown);
+    let md = report::render_report(&outcome.report, report::Format::Markdown);
     let body = forge::comment_body(&outcome, &md, kind.limit());
     match target {
         None => print!("{body}"),

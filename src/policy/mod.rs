@@ -128,6 +128,8 @@ pub struct CheckOutcome {
     pub violations: Vec<Violation>,
     /// The diff, as JSON.
     pub diff: serde_json::Value,
+    /// The diff itself (for reports that render it, e.g. the PR comment).
+    pub report: crate::diff::DiffReport,
     /// Source texts for snippets: (side, path) -> text.
     pub texts: BTreeMap<(Side, String), String>,
 }
@@ -423,6 +425,7 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
         unassigned,
         violations,
         diff,
+        report,
         texts,
     })
 }
