@@ -1,7 +1,11 @@
 //! The external renderer: `kustomize build` or `kubectl kustomize` found on PATH,
 //! run over a temporary copy of the tree at the revision. Never with
 //! `--load-restrictor LoadRestrictionsNone`, never with plugins, exec or helm
-//! enabled, and with an empty environment (only PATH, a scratch HOME).
+//! enabled, and with an empty environment (only a scratch HOME: no PATH, so no
+//! git and no helm either). Before it runs, every kustomization reachable from
+//! the directory is checked ([`super::guard::precheck_tree`]): remote content,
+//! helm, plugins and functions are refused, and every path must stay inside
+//! the repository (kustomize itself renders a directory base outside its root).
 
 use super::build::Rendered;
 use crate::error::{Error, Result};
@@ -77,6 +81,7 @@ fn copy_tree(src: &dyn Source, dir: &str, to: &Path, budget: &mut u64) -> Result
 
 /// Render `dir` with the external binary over a temporary copy of `src`.
 pub fn render(src: &dyn Source, dir: &str, bin: &External) -> Result<Rendered> {
+    super::guard::precheck_tree(src, dir)?;
     let tmp =
         std::env::temp_dir().join(format!("manifest-gate-{}-{}", std::process::id(), unique()));
     std::fs::create_dir_all(&tmp).map_err(|e| Error::msg(format!("{}: {e}", tmp.display())))?;
@@ -101,10 +106,8 @@ pub fn render(src: &dyn Source, dir: &str, bin: &External) -> Result<Rendered> {
         cmd.arg(&target)
             .current_dir(&tmp)
             .env_clear()
-            .env("HOME", &home);
-        if let Some(p) = std::env::var_os("PATH") {
-            cmd.env("PATH", p);
-        }
+            .env("HOME", &home)
+            .stdin(std::process::Stdio::null());
         let out = cmd
             .output()
             .map_err(|e| Error::msg(format!("running the external renderer: {e}")))?;

@@ -7,6 +7,7 @@ pub mod discover;
 pub mod external;
 pub mod fieldspec;
 pub mod generators;
+pub mod guard;
 pub mod kustomization;
 pub mod nameref;
 pub mod patch;

@@ -43,7 +43,7 @@ fn bounded(r: &Repo, what: &str) {
 
 #[test]
 fn alias_bomb_fails_fast_and_small() {
-    assert!(ALIAS_BOMB.len() <= 420, "{}", ALIAS_BOMB.len());
+    assert!(ALIAS_BOMB.len() <= 450, "{}", ALIAS_BOMB.len());
     let r = repo_with("bomb.yaml", ALIAS_BOMB);
     let o = r.render_head("app");
     refused(&o, "app/bomb.yaml:", "alias expansion exceeds the budget");
@@ -82,7 +82,7 @@ fn deep_nesting() {
     for body in [
         format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
         format!("a: {}1{}", "{a: ".repeat(50_000), "}".repeat(50_000)),
-        (0..1000).map(|i| format!("{}- x\n", "  ".repeat(i))).collect(),
+        format!("{}x\n", "- ".repeat(1000)),
     ] {
         let r = repo_with("deep.yaml", &body);
         let o = r.render_head("app");
@@ -131,9 +131,23 @@ fn render_byte_budget() {
         ("app/a.yaml", &pad("a")),
         ("app/b.yaml", &pad("b")),
     ]);
-    let o = r.run(&["render", "app", "--ref", "HEAD", "--max-render-bytes", "5000"]);
+    let o = r.run(&[
+        "render",
+        "app",
+        "--ref",
+        "HEAD",
+        "--max-render-bytes",
+        "5000",
+    ]);
     refused(&o, "app/b.yaml", "5000 bytes");
-    let o = r.run(&["render", "app", "--ref", "HEAD", "--max-render-bytes", "50000"]);
+    let o = r.run(&[
+        "render",
+        "app",
+        "--ref",
+        "HEAD",
+        "--max-render-bytes",
+        "50000",
+    ]);
     assert_eq!(o.code, 0, "{o:#?}");
 }
 
@@ -148,14 +162,23 @@ fn render_byte_budget_counts_generator_files() {
         ("app/a.txt", &"a".repeat(3000)),
         ("app/b.txt", &"b".repeat(3000)),
     ]);
-    let o = r.run(&["render", "app", "--ref", "HEAD", "--max-render-bytes", "5000"]);
+    let o = r.run(&[
+        "render",
+        "app",
+        "--ref",
+        "HEAD",
+        "--max-render-bytes",
+        "5000",
+    ]);
     refused(&o, "app/b.txt", "5000 bytes");
 }
 
 #[test]
 fn wall_clock_budget_per_overlay() {
     let mut r = Repo::new();
-    let many: String = (0..3000).map(|i| format!("---\n{}", cm(&format!("c{i}")))).collect();
+    let many: String = (0..3000)
+        .map(|i| format!("---\n{}", cm(&format!("c{i}"))))
+        .collect();
     r.files(&[
         (
             "app/kustomization.yaml",
@@ -163,16 +186,33 @@ fn wall_clock_budget_per_overlay() {
         ),
         ("app/many.yaml", &many),
     ]);
-    let o = r.run(&["render", "app", "--ref", "HEAD", "--timeout-per-overlay", "1ms"]);
+    let o = r.run(&[
+        "render",
+        "app",
+        "--ref",
+        "HEAD",
+        "--timeout-per-overlay",
+        "1ms",
+    ]);
     refused(&o, "app", "wall-clock budget of 1ms");
-    let o = r.run(&["render", "app", "--ref", "HEAD", "--timeout-per-overlay", "60s"]);
+    let o = r.run(&[
+        "render",
+        "app",
+        "--ref",
+        "HEAD",
+        "--timeout-per-overlay",
+        "60s",
+    ]);
     assert_eq!(o.code, 0, "{o:#?}");
 }
 
 #[test]
 fn budgets_apply_to_diff_and_check() {
     let mut r = Repo::new();
-    r.files(&[("app/kustomization.yaml", "resources: [cm.yaml]\n"), ("app/cm.yaml", &cm("a"))]);
+    r.files(&[
+        ("app/kustomization.yaml", "resources: [cm.yaml]\n"),
+        ("app/cm.yaml", &cm("a")),
+    ]);
     r.files(&[("app/cm.yaml", ALIAS_BOMB)]);
     let (b, h) = (r.commits[0].clone(), r.commits[1].clone());
     for cmd in ["diff", "check"] {

@@ -9,7 +9,10 @@ fn base_repo(kust: &str) -> Repo {
 }
 
 fn no_leak(o: &Out) {
-    assert!(!o.all().contains(OUTSIDE_MARKER), "outside content leaked: {o:#?}");
+    assert!(
+        !o.all().contains(OUTSIDE_MARKER),
+        "outside content leaked: {o:#?}"
+    );
 }
 
 #[test]
@@ -68,7 +71,7 @@ fn symlink_to_git_config_is_refused() {
     .symlink("app/cfg", "../.git/config");
     r.commit();
     for o in [r.render_head("app"), r.render_disk("app")] {
-        refused(&o, "app/kustomization.yaml:4", ".git");
+        refused(&o, "app/cfg", ".git");
         assert!(!o.all().contains("repositoryformatversion"));
     }
 }
@@ -77,7 +80,11 @@ fn symlink_to_git_config_is_refused() {
 fn symlink_leaving_the_repository_is_refused() {
     // CVE-2022-24348 / CVE-2022-24904 shape: a committed symlink pointing outside.
     let cases: &[(&str, &str, &str)] = &[
-        ("resources:\n- cm.yaml\n", "app/cm.yaml", "../../outside/cm.yaml"),
+        (
+            "resources:\n- cm.yaml\n",
+            "app/cm.yaml",
+            "../../outside/cm.yaml",
+        ),
         ("resources:\n- base\n", "app/base", "../../outside"),
         ("resources:\n- cm.yaml\n", "app/cm.yaml", "/etc/passwd"),
         (
@@ -88,7 +95,8 @@ fn symlink_leaving_the_repository_is_refused() {
     ];
     for (kust, link, target) in cases {
         let mut r = Repo::new();
-        r.write("app/kustomization.yaml", kust).symlink(link, target);
+        r.write("app/kustomization.yaml", kust)
+            .symlink(link, target);
         r.commit();
         for o in [r.render_head("app"), r.render_disk("app")] {
             assert_eq!(o.code, 2, "{link} -> {target}: {o:#?}");
@@ -155,7 +163,7 @@ fn submodules_are_not_renderable() {
     let o = r.render_head("app");
     refused(&o, "app/kustomization.yaml:2", "submodule");
     let o = r.render_head("app2");
-    refused(&o, "app2/kustomization.yaml:2", "submodule");
+    refused(&o, "sub/cm.yaml", "submodule");
 }
 
 #[test]
@@ -175,7 +183,10 @@ fn lfs_pointers_are_not_parsed() {
 #[test]
 fn diff_and_check_refuse_escapes_too() {
     let mut r = base_repo("resources:\n- cm.yaml\n");
-    r.files(&[("app/kustomization.yaml", "resources:\n- cm.yaml\n- ../../outside\n")]);
+    r.files(&[(
+        "app/kustomization.yaml",
+        "resources:\n- cm.yaml\n- ../../outside\n",
+    )]);
     let (b, h) = (r.commits[0].clone(), r.commits[1].clone());
     for cmd in ["diff", "check"] {
         let o = r.run(&[cmd, "--base", &b, "--head", &h]);

@@ -7,7 +7,10 @@ const EXEC_FN: &str = "apiVersion: example.com/v1\nkind: Pwn\nmetadata:\n  name:
 fn exec_repo(field: &str) -> Repo {
     let mut r = Repo::new();
     let marker = r.outer.path().join("PWNED");
-    let script = format!("#!/bin/sh\ntouch {}\necho 'apiVersion: v1'\n", marker.display());
+    let script = format!(
+        "#!/bin/sh\ntouch {}\necho 'apiVersion: v1'\n",
+        marker.display()
+    );
     r.write("app/pwn.sh", script);
     std::fs::set_permissions(
         r.root().join("app/pwn.sh"),

@@ -18,7 +18,7 @@ fn crlf_files_render_as_kustomize_with_the_same_hashes() {
         ("app/app.env", "X=1\r\nY=hello\r\n# c\r\n"),
         (
             "app/cm.yaml",
-            "apiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: plain\r\ndata:\r\n  k: \"v\r\n  w\"\r\n",
+            "apiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: plain\r\ndata:\r\n  k: \"v\r\n    w\"\r\n",
         ),
     ]);
     for o in [r.render_head("app"), r.render_disk("app")] {
@@ -27,7 +27,8 @@ fn crlf_files_render_as_kustomize_with_the_same_hashes() {
     }
 }
 
-const PLAIN: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: enc\ndata:\n  k: \"h\u{e9}llo\"\n";
+const PLAIN: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: enc\ndata:\n  k: \"h\u{e9}llo\"\n";
 
 fn render_file(bytes: &[u8]) -> Out {
     let mut r = Repo::new();
@@ -75,12 +76,18 @@ fn invalid_utf8_is_an_error_with_the_line() {
     let mut r = Repo::new();
     r.write("app/kustomization.yaml", b"resources:\n- \xff.yaml\n");
     r.commit();
-    refused(&r.render_head("app"), "app/kustomization.yaml:2", "invalid UTF-8");
+    refused(
+        &r.render_head("app"),
+        "app/kustomization.yaml:2",
+        "invalid UTF-8",
+    );
 }
 
 #[test]
 fn duplicate_keys_are_an_error() {
-    let o = render_file(b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\ndata:\n  a: 1\n  a: 2\n");
+    let o = render_file(
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\ndata:\n  a: 1\n  a: 2\n",
+    );
     refused(&o, "app/cm.yaml:7", "mapping key \"a\" already defined");
 }
 
@@ -121,7 +128,11 @@ fn garbage_is_an_error_not_a_panic() {
         assert!(!o.stderr.contains("panicked"), "{bytes:?}: {o:#?}");
         assert!(o.code == 0 || o.code == 2, "{bytes:?}: {o:#?}");
         if o.code == 2 {
-            let errs: Vec<&str> = o.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+            let errs: Vec<&str> = o
+                .stderr
+                .lines()
+                .filter(|l| l.starts_with("error: "))
+                .collect();
             assert_eq!(errs.len(), 1, "{o:#?}");
             assert!(errs[0].contains("app/cm.yaml"), "{o:#?}");
         }

@@ -7,12 +7,34 @@ use std::process::Command;
 use std::time::Instant;
 
 /// The result of one run of the binary.
-#[derive(Debug)]
 pub struct Out {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
     pub secs: f64,
+}
+
+fn cut(s: &str) -> String {
+    if s.len() > 1500 {
+        let mut i = 1500;
+        while !s.is_char_boundary(i) {
+            i -= 1;
+        }
+        format!("{}... ({} bytes)", &s[..i], s.len())
+    } else {
+        s.to_string()
+    }
+}
+
+impl std::fmt::Debug for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Out")
+            .field("code", &self.code)
+            .field("stdout", &cut(&self.stdout))
+            .field("stderr", &cut(&self.stderr))
+            .field("secs", &self.secs)
+            .finish()
+    }
 }
 
 impl Out {
@@ -62,7 +84,11 @@ pub fn refused(o: &Out, file: &str, cause: &str) {
     let e = errs[0];
     assert!(e.contains(file), "error does not name '{file}': {e}");
     assert!(e.contains(cause), "error does not say '{cause}': {e}");
-    assert!(o.stdout.is_empty(), "nothing on stdout when refused: {}", o.stdout);
+    assert!(
+        o.stdout.is_empty(),
+        "nothing on stdout when refused: {}",
+        o.stdout
+    );
 }
 
 /// Run git in `dir`.
@@ -164,7 +190,13 @@ impl Repo {
         let n = self.commits.len();
         git(
             &root,
-            &["commit", "-q", "--allow-empty", "-m", &format!("commit {n}")],
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                &format!("commit {n}"),
+            ],
         );
         let id = git(&root, &["rev-parse", "HEAD"]);
         self.commits.push(id.clone());
