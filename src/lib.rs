@@ -5,6 +5,7 @@
 //! → [`report`] → [`forge`]. Types that cross stages live in [`model`].
 
 pub mod diff;
+pub mod forge;
 pub mod error;
 pub mod kustomize;
 pub mod model;
