@@ -429,10 +429,12 @@ fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
     let opts = policy::CheckOptions {
         config: a.config,
         mode: a.revs.renderer,
+        render: a.revs.limits.options(),
     };
     let outcome = policy::check(&root, &a.revs.base, &a.revs.head, &opts)?;
     let dopts = diff::DiffOptions {
         mode: a.revs.renderer,
+        render: a.revs.limits.options(),
         ..Default::default()
     };
     let (rep, _) = diff::diff_revisions(&root, &a.revs.base, &a.revs.head, &dopts)?;

@@ -114,6 +114,9 @@ fn no_output_format_shows_secret_values() {
         vec!["diff", "--format", "text", "--full"],
         vec!["check", "--format", "text"],
         vec!["check", "--format", "json"],
+        vec!["check", "--format", "sarif"],
+        vec!["comment", "--forge", "github", "--dry-run"],
+        vec!["comment", "--forge", "gitlab", "--dry-run"],
     ] {
         let mut a = args.clone();
         a.extend(["--base", &b, "--head", &h]);
@@ -170,6 +173,11 @@ fn patch_errors_against_a_secret_do_not_echo_values() {
         "patches:\n- patch: |\n    apiVersion: v1\n    kind: Secret\n    metadata:\n      name: s\n    stringData:\n      token:\n        nested: swordfish-head-Pl41n\n",
         // a replacement from a Secret into a field of the wrong type
         "replacements:\n- source: {kind: Secret, name: s, fieldPath: stringData.token}\n  targets:\n  - select: {kind: Secret, name: s}\n    fieldPaths: [metadata.name.x]\n",
+        // a replacement from a Secret into an integer field
+        "replacements:\n- source: {kind: Secret, name: s, fieldPath: stringData.token}\n  targets:\n  - select: {kind: Deployment}\n    fieldPaths: [spec.replicas]\n",
+        // a secretGenerator literal without a key
+        "secretGenerator:\n- name: g\n  literals:\n  - =hunter2-base-Pl41n\n",
+        "secretGenerator:\n- name: g\n  literals:\n  - hunter2-base-Pl41n\n",
         // a var from a Secret
         "vars:\n- name: V\n  objref: {kind: Secret, name: s, apiVersion: v1}\n  fieldref: {fieldpath: stringData.nope}\n",
     ];
@@ -178,9 +186,13 @@ fn patch_errors_against_a_secret_do_not_echo_values() {
         r.files(&[
             (
                 "app/kustomization.yaml",
-                &format!("resources:\n- secret.yaml\n{p}"),
+                &format!("resources:\n- secret.yaml\n- deploy.yaml\n{p}"),
             ),
             ("app/secret.yaml", s),
+            (
+                "app/deploy.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: 1\n",
+            ),
         ]);
         let o = r.render_head("app");
         assert!(!o.stderr.contains("panicked"), "{o:#?}");
