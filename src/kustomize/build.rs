@@ -65,6 +65,8 @@ pub fn render(src: &dyn Source, dir: &str, opts: &RenderOptions) -> Result<Rende
 
 /// A parsed file and its size in bytes.
 type Parsed = Arc<(u64, Result<Vec<Node>>)>;
+/// A parsed kustomization file and its size in bytes.
+type ParsedKust = Arc<(u64, Result<Kustomization>)>;
 
 /// A renderer over one source that shares parsed files between renders
 /// (a base used by 50 overlays is read and parsed once). `Sync`: render overlays in parallel.
@@ -72,7 +74,7 @@ pub struct Renderer<'s> {
     src: &'s dyn Source,
     opts: RenderOptions,
     files: Mutex<HashMap<String, Parsed>>,
-    kusts: Mutex<HashMap<String, Arc<(u64, Result<Kustomization>)>>>,
+    kusts: Mutex<HashMap<String, ParsedKust>>,
 }
 
 struct Acc<'r> {
@@ -186,7 +188,7 @@ impl<'s> Renderer<'s> {
         Ok(())
     }
 
-    fn kustomization(&self, file: &str) -> Arc<(u64, Result<Kustomization>)> {
+    fn kustomization(&self, file: &str) -> ParsedKust {
         if let Some(k) = self.kusts.lock().expect("cache").get(file) {
             return k.clone();
         }

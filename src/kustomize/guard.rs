@@ -286,7 +286,7 @@ pub struct Budget {
 /// `1ms`, `250ms`, `30s`: how a duration is shown in messages.
 pub fn show_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms >= 1000 && ms % 1000 == 0 {
+    if ms >= 1000 && ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else if ms > 0 {
         format!("{ms}ms")
