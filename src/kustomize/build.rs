@@ -103,6 +103,11 @@ impl<'s> Renderer<'s> {
         self.src
     }
 
+    /// The options renders use.
+    pub fn options(&self) -> &RenderOptions {
+        &self.opts
+    }
+
     /// Render the kustomization in `dir`.
     pub fn render(&self, dir: &str) -> Result<Rendered> {
         let dir = source::join("", dir)?;

@@ -170,3 +170,37 @@ fn external_renderer_gets_no_flags_and_an_empty_environment() {
     assert!(!log.contains("SECRET"), "{log}");
     assert!(!log.contains("load-restrictor") && !log.contains("enable"));
 }
+
+#[test]
+fn external_renderer_is_killed_at_the_wall_clock_budget() {
+    let mut r = Repo::new();
+    r.files(&[
+        ("app/kustomization.yaml", "resources:\n- cm.yaml\n"),
+        ("app/cm.yaml", &cm("a")),
+    ]);
+    let bin = r.outer.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("kustomize"), "#!/bin/sh\nexec /bin/sleep 30\n").unwrap();
+    std::fs::set_permissions(
+        bin.join("kustomize"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let o = mg_env(
+        &r.root(),
+        &[
+            "render",
+            "app",
+            "--ref",
+            "HEAD",
+            "--renderer",
+            "kustomize",
+            "--timeout-per-overlay",
+            "500ms",
+        ],
+        &[("PATH", &path)],
+    );
+    refused(&o, "app", "wall-clock budget of 500ms");
+    assert!(o.secs < 10.0, "{} s", o.secs);
+}
