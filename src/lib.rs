@@ -5,8 +5,8 @@
 //! → [`report`] → [`forge`]. Types that cross stages live in [`model`].
 
 pub mod diff;
-pub mod forge;
 pub mod error;
+pub mod forge;
 pub mod kustomize;
 pub mod model;
 pub mod policy;
