@@ -26,6 +26,8 @@ enum Command {
     Diff(DiffArgs),
     /// The gate: fail when a change touches several environments, smuggles kinds, or skips promotion.
     Check(CheckArgs),
+    /// Post (or update) the check verdict and the rendered diff as a pull/merge request comment.
+    Comment(CommentArgs),
     /// List each overlay with its environment and how that was decided.
     Overlays(OverlaysArgs),
     /// Explain a rule: what it checks, why, and how to satisfy it.
@@ -33,6 +35,69 @@ enum Command {
         /// Rule id (single-environment, unexpected-kind, promotion-order).
         rule: String,
     },
+}
+
+/// Budgets for every render (each overlay at each revision).
+#[derive(clap::Args, Clone)]
+struct LimitArgs {
+    /// Largest file read, in bytes (suffixes K, M, G, KiB, MiB, GiB accepted).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "16MiB")]
+    max_file_bytes: u64,
+    /// Most bytes one overlay's render may read, all files together.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "64MiB")]
+    max_render_bytes: u64,
+    /// Wall-clock budget per overlay (`500ms`, `30s`, `2m`; `0` for none).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "120s")]
+    timeout_per_overlay: std::time::Duration,
+}
+
+impl LimitArgs {
+    fn options(&self) -> RenderOptions {
+        let mut o = RenderOptions::default();
+        o.limits.max_file_bytes = usize::try_from(self.max_file_bytes).unwrap_or(usize::MAX);
+        o.max_render_bytes = self.max_render_bytes;
+        o.timeout = if self.timeout_per_overlay.is_zero() {
+            None
+        } else {
+            Some(self.timeout_per_overlay)
+        };
+        o
+    }
+}
+
+fn parse_bytes(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a byte count (e.g. 1048576, 512K, 16MiB)"))?;
+    let mul: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (use K, M or G)")),
+    };
+    n.checked_mul(mul)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+fn parse_duration(s: &str) -> std::result::Result<std::time::Duration, String> {
+    use std::time::Duration;
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (e.g. 500ms, 30s, 2m)"))?;
+    Ok(match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (use ms, s, m or h)")),
+    })
 }
 
 #[derive(clap::Args)]
@@ -49,6 +114,8 @@ struct RevArgs {
     /// native | kustomize | auto (native, falling back to an external kustomize where needed).
     #[arg(long, value_enum, default_value_t = Mode::Auto)]
     renderer: Mode,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 #[derive(clap::Args)]
@@ -68,8 +135,27 @@ struct CheckArgs {
     #[command(flatten)]
     revs: RevArgs,
     /// Output format.
-    #[arg(long, value_parser = ["text", "json"], default_value = "text")]
+    #[arg(long, value_parser = ["text", "json", "sarif"], default_value = "text")]
     format: String,
+    /// Read the configuration from this file on disk instead of `.manifest-gate.yaml` at the base revision.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct CommentArgs {
+    #[command(flatten)]
+    revs: RevArgs,
+    /// Where to post: github (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL)
+    /// or gitlab (GITLAB_TOKEN, CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID).
+    #[arg(long, value_parser = ["github", "gitlab"])]
+    forge: String,
+    /// Pull request number (GitHub) or merge request iid (GitLab); default from the CI environment.
+    #[arg(long, value_name = "N")]
+    pr: Option<u64>,
+    /// Print the comment body instead of posting it (no token or network needed).
+    #[arg(long)]
+    dry_run: bool,
     /// Read the configuration from this file on disk instead of `.manifest-gate.yaml` at the base revision.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -108,6 +194,8 @@ struct RenderArgs {
     /// auto: native, falling back to an external kustomize only where needed.
     #[arg(long, value_enum, default_value_t = Mode::Auto)]
     renderer: Mode,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 fn main() -> ExitCode {
@@ -116,6 +204,7 @@ fn main() -> ExitCode {
         Command::Render(a) => cmd_render(a),
         Command::Diff(a) => cmd_diff(a),
         Command::Check(a) => cmd_check(a),
+        Command::Comment(a) => cmd_comment(a),
         Command::Overlays(a) => cmd_overlays(a),
         Command::Explain { rule } => cmd_explain(&rule),
     };
@@ -188,35 +277,42 @@ fn locate(dir: Option<&Path>, repo: Option<&Path>) -> Result<(PathBuf, String)> 
     Ok((root, rel))
 }
 
-fn open_source(root: &Path, rev: Option<&str>) -> Result<Box<dyn Source>> {
+fn open_source(root: &Path, rev: Option<&str>, max_file_bytes: u64) -> Result<Box<dyn Source>> {
     Ok(match rev {
-        Some(rev) => Box::new(GitSource::open(root, rev)?),
-        None => Box::new(FsSource::new(root)?),
+        Some(rev) => Box::new(GitSource::open(root, rev)?.with_max_file_bytes(max_file_bytes)),
+        None => Box::new(FsSource::new(root)?.with_max_file_bytes(max_file_bytes)),
     })
 }
 
 fn cmd_render(a: RenderArgs) -> Result<ExitCode> {
     let (root, rel) = locate(a.dir.as_deref(), a.repo.as_deref())?;
-    let src = open_source(&root, a.rev.as_deref())?;
+    let src = open_source(&root, a.rev.as_deref(), a.limits.max_file_bytes)?;
+    let opts = a.limits.options();
     if a.all {
         let out = a.out.ok_or_else(|| Error::msg("--all needs --out OUT"))?;
-        return render_all(src.as_ref(), &rel, &out, a.renderer);
+        return render_all(src.as_ref(), &rel, &out, a.renderer, opts);
     }
     if a.dir.is_none() {
         return Err(Error::msg(
             "render needs a kustomization directory (or --all)",
         ));
     }
-    let renderer = Renderer::new(src.as_ref(), RenderOptions::default());
+    let renderer = Renderer::new(src.as_ref(), opts);
     let rendered = kustomize::render_with(&renderer, &rel, a.renderer)?;
     print!("{}", rendered.to_yaml());
     Ok(ExitCode::SUCCESS)
 }
 
-fn render_all(src: &dyn Source, under: &str, out: &Path, mode: Mode) -> Result<ExitCode> {
+fn render_all(
+    src: &dyn Source,
+    under: &str,
+    out: &Path,
+    mode: Mode,
+    opts: RenderOptions,
+) -> Result<ExitCode> {
     use rayon::prelude::*;
     let dirs = kustomize::discover::kustomization_dirs(src, under)?;
-    let renderer = Renderer::new(src, RenderOptions::default());
+    let renderer = Renderer::new(src, opts);
     let results: Vec<(String, Result<String>)> = dirs
         .par_iter()
         .map(|d| {
@@ -282,6 +378,7 @@ fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
     let opts = diff::DiffOptions {
         full: a.full,
         mode: a.revs.renderer,
+        render: a.revs.limits.options(),
         ..Default::default()
     };
     let (rep, _) = diff::diff_revisions(&root, &a.revs.base, &a.revs.head, &opts)?;
@@ -300,14 +397,54 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
     let opts = policy::CheckOptions {
         config: a.config,
         mode: a.revs.renderer,
+        render: a.revs.limits.options(),
     };
     let outcome = policy::check(&root, &a.revs.base, &a.revs.head, &opts)?;
+    if a.format == "sarif" {
+        print!("{}", manifest_gate::report::sarif::render_sarif(&outcome));
+        return Ok(ExitCode::from(outcome.exit_code() as u8));
+    }
     let format = if a.format == "json" {
         policy::Format::Json
     } else {
         policy::Format::Text
     };
     print!("{}", policy::render_check(&outcome, format));
+    Ok(ExitCode::from(outcome.exit_code() as u8))
+}
+
+fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
+    use manifest_gate::{forge, policy, report};
+    let kind: forge::Forge = a.forge.parse()?;
+    // Resolve where to post before the (slow) rendering, so a missing
+    // variable fails fast.
+    let target = if a.dry_run {
+        None
+    } else {
+        Some(forge::Target::from_env(kind, a.pr, |k| {
+            std::env::var(k).ok()
+        })?)
+    };
+    let root = repo_root(a.revs.repo.as_deref())?;
+    let opts = policy::CheckOptions {
+        config: a.config,
+        mode: a.revs.renderer,
+        render: a.revs.limits.options(),
+    };
+    let outcome = policy::check(&root, &a.revs.base, &a.revs.head, &opts)?;
+    let md = report::render_report(&outcome.report, report::Format::Markdown);
+    let body = forge::comment_body(&outcome, &md, kind.limit());
+    match target {
+        None => print!("{body}"),
+        Some(t) => {
+            let posted = forge::upsert(&t, &body)?;
+            println!(
+                "manifest-gate: {posted} on {} ({})",
+                t.describe(),
+                if outcome.passed() { "passed" } else { "failed" }
+            );
+        }
+    }
     Ok(ExitCode::from(outcome.exit_code() as u8))
 }
 

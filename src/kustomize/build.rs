@@ -2,6 +2,7 @@
 //! top-level steps (hash suffixes, name references, vars, local-config, sort).
 
 use super::config::TransformerConfig;
+use super::guard::{self, Budget, Guarded};
 use super::kustomization::{KustKind, Kustomization, FILE_NAMES};
 use super::{generators, nameref, patch, replacements, sort, transformers, vars};
 use crate::error::{Error, Result};
@@ -12,10 +13,29 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// Rendering options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RenderOptions {
-    /// Parse limits for every file read.
+    /// Parse limits for every file read (`max_file_bytes` is the per-file cap).
     pub limits: crate::yaml::Limits,
+    /// Most bytes one render may read, all files together.
+    pub max_render_bytes: u64,
+    /// Wall-clock budget of one render (one overlay); `None`: unlimited.
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// The default per-render byte budget (64 MiB).
+pub const DEFAULT_MAX_RENDER_BYTES: u64 = 64 << 20;
+/// The default wall-clock budget per overlay.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl Default for RenderOptions {
+    fn default() -> RenderOptions {
+        RenderOptions {
+            limits: crate::yaml::Limits::default(),
+            max_render_bytes: DEFAULT_MAX_RENDER_BYTES,
+            timeout: Some(DEFAULT_TIMEOUT),
+        }
+    }
 }
 
 /// The result of rendering one kustomization.
@@ -43,7 +63,10 @@ pub fn render(src: &dyn Source, dir: &str, opts: &RenderOptions) -> Result<Rende
     Renderer::new(src, opts.clone()).render(dir)
 }
 
-type Parsed = Arc<Result<Vec<Node>>>;
+/// A parsed file and its size in bytes.
+type Parsed = Arc<(u64, Result<Vec<Node>>)>;
+/// A parsed kustomization file and its size in bytes.
+type ParsedKust = Arc<(u64, Result<Kustomization>)>;
 
 /// A renderer over one source that shares parsed files between renders
 /// (a base used by 50 overlays is read and parsed once). `Sync`: render overlays in parallel.
@@ -51,7 +74,7 @@ pub struct Renderer<'s> {
     src: &'s dyn Source,
     opts: RenderOptions,
     files: Mutex<HashMap<String, Parsed>>,
-    kusts: Mutex<HashMap<String, Arc<Result<Kustomization>>>>,
+    kusts: Mutex<HashMap<String, ParsedKust>>,
 }
 
 struct Acc<'r> {
@@ -59,6 +82,9 @@ struct Acc<'r> {
     chain: Vec<String>,
     vars: Vec<vars::Var>,
     r: &'r Renderer<'r>,
+    /// The source, charging every read to `budget`.
+    src: &'r dyn Source,
+    budget: &'r Budget,
     /// `buildMetadata` origin tracking: the current kustomization's directory
     /// relative to the top one (kustomize's `origin.path`); None when off.
     origin: Option<String>,
@@ -80,14 +106,31 @@ impl<'s> Renderer<'s> {
         self.src
     }
 
+    /// The options renders use.
+    pub fn options(&self) -> &RenderOptions {
+        &self.opts
+    }
+
     /// Render the kustomization in `dir`.
     pub fn render(&self, dir: &str) -> Result<Rendered> {
         let dir = source::join("", dir)?;
+        let budget = Budget::new(
+            &dir,
+            self.opts.limits.max_file_bytes as u64,
+            self.opts.max_render_bytes,
+            self.opts.timeout,
+        );
+        let guarded = Guarded {
+            inner: self.src,
+            budget: &budget,
+        };
         let mut acc = Acc {
             inputs: Vec::new(),
             chain: Vec::new(),
             vars: Vec::new(),
             r: self,
+            src: &guarded,
+            budget: &budget,
             origin: None,
         };
         let mut res = Vec::new();
@@ -103,12 +146,15 @@ impl<'s> Renderer<'s> {
         )?;
         // Top-level steps.
         generators::apply_hash_suffixes(&mut res)?;
+        budget.tick()?;
         nameref::fix_name_references(&mut res, &cfg)?;
+        budget.tick()?;
         vars::check_duplicates(&acc.vars)?;
         vars::resolve(&mut res, &acc.vars, &cfg)?;
         res.retain(|r| !is_local_config(r));
         sort::sort(&k, &mut res)?;
         check_output(&res)?;
+        budget.tick()?;
         build_metadata(&k, &mut res)?;
         for r in &mut res {
             normalize_annotations(&mut r.node);
@@ -124,16 +170,21 @@ impl<'s> Renderer<'s> {
         if let Some(p) = self.files.lock().expect("cache").get(path) {
             return p.clone();
         }
+        let mut size = 0;
         let result = self
             .src
             .read(path)
-            .and_then(|bytes| decode(&bytes, path))
+            .and_then(|bytes| {
+                size = bytes.len() as u64;
+                self.check_size(path, size)?;
+                decode(&bytes, path)
+            })
             .and_then(|text| {
                 let mut o = ParseOptions::resource();
                 o.limits = self.opts.limits;
                 parse_stream(&text, path, &o)
             });
-        let p = Arc::new(result);
+        let p = Arc::new((size, result));
         self.files
             .lock()
             .expect("cache")
@@ -141,16 +192,32 @@ impl<'s> Renderer<'s> {
         p
     }
 
-    fn kustomization(&self, file: &str) -> Arc<Result<Kustomization>> {
+    fn check_size(&self, path: &str, size: u64) -> Result<()> {
+        let max = self.opts.limits.max_file_bytes as u64;
+        if size > max {
+            return Err(Error::in_file(
+                path,
+                format!("'{path}' is {size} bytes, over the limit of {max} bytes per file (--max-file-bytes)"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn kustomization(&self, file: &str) -> ParsedKust {
         if let Some(k) = self.kusts.lock().expect("cache").get(file) {
             return k.clone();
         }
+        let mut size = 0;
         let result = self
             .src
             .read(file)
-            .and_then(|bytes| decode(&bytes, file))
+            .and_then(|bytes| {
+                size = bytes.len() as u64;
+                self.check_size(file, size)?;
+                decode(&bytes, file)
+            })
             .and_then(|text| Kustomization::parse(&text, file));
-        let k = Arc::new(result);
+        let k = Arc::new((size, result));
         self.kusts
             .lock()
             .expect("cache")
@@ -346,16 +413,9 @@ fn find_nonfinite(n: &Node) -> Option<(f64, Pos)> {
     }
 }
 
-fn is_remote(s: &str) -> bool {
-    s.contains("://")
-        || s.starts_with("git@")
-        || s.starts_with("github.com/")
-        || s.contains("?ref=")
-}
-
 impl<'r> Acc<'r> {
     fn find_kustomization_file(&mut self, dir: &str, at: &Pos) -> Result<String> {
-        let src = self.r.src;
+        let src = self.src;
         let mut found = Vec::new();
         for name in FILE_NAMES {
             let p = if dir.is_empty() {
@@ -408,12 +468,19 @@ impl<'r> Acc<'r> {
                 ));
             }
         }
+        self.budget.tick()?;
         let file = self.find_kustomization_file(dir, at)?;
         self.inputs.push(file.clone());
-        let k = match &*self.r.kustomization(&file) {
+        let cached = self.r.kustomization(&file);
+        let k = match &cached.1 {
             Ok(k) => k.clone(),
             Err(e) => return Err(e.clone()),
         };
+        self.budget.charge(&file, cached.0)?;
+        // Refused whatever the renderer (no fallback): remote content, helm,
+        // plugins and functions; every path field confined to the repository.
+        guard::check_refused(&k, self.src)?;
+        guard::check_paths(&k)?;
         match (expect, k.kind) {
             (KustKind::Kustomization, KustKind::Component) => {
                 return Err(Error::at(
@@ -455,13 +522,13 @@ impl<'r> Acc<'r> {
         res: &mut Vec<Resource>,
         cfg: &mut TransformerConfig,
     ) -> Result<()> {
-        let src = self.r.src;
+        let src = self.src;
         // 1. resources
         for (entry, pos) in k.strings("resources")? {
-            if is_remote(&entry) {
+            if guard::is_remote(&entry) {
                 return Err(Error::at(
                     &pos,
-                    format!("remote resource '{entry}' is not supported by the native renderer (use --renderer kustomize)"),
+                    format!("'resources' entry '{entry}' is remote: remote content is never fetched (vendor it into the repository)"),
                 ));
             }
             let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
@@ -517,10 +584,13 @@ impl<'r> Acc<'r> {
             self.inputs.push(path.clone());
             first_pos.get_or_insert(pos.clone());
             let parsed = self.r.parsed(&path);
-            let docs = match &*parsed {
+            let docs = match &parsed.1 {
                 Ok(d) => d,
                 Err(e) => return Err(e.clone().or_at(&pos)),
             };
+            self.budget
+                .charge(&path, parsed.0)
+                .map_err(|e| e.or_at(&pos))?;
             let mut one = TransformerConfig::default();
             for d in docs.iter().filter(|d| !d.is_null()) {
                 one.try_merge(&TransformerConfig::parse(d)?)
@@ -543,10 +613,10 @@ impl<'r> Acc<'r> {
         )?;
         // 4. components, on this accumulator
         for (entry, pos) in k.strings("components")? {
-            if is_remote(&entry) {
+            if guard::is_remote(&entry) {
                 return Err(Error::at(
                     &pos,
-                    format!("remote component '{entry}' is not supported by the native renderer (use --renderer kustomize)"),
+                    format!("'components' entry '{entry}' is remote: remote content is never fetched (vendor it into the repository)"),
                 ));
             }
             let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
@@ -567,6 +637,8 @@ impl<'r> Acc<'r> {
             }
         }
         // 5. builtin transformers, in kustomize's fixed order
+        let budget = self.budget;
+        budget.tick()?;
         let t_origin = self.origin.as_ref().map(|o| clean_join(o, &kust_file_name(k)));
         let note = |res: &mut Vec<Resource>, kind: &str, n: usize| {
             if let Some(o) = &t_origin {
@@ -586,6 +658,7 @@ impl<'r> Acc<'r> {
         note(res, "PatchStrategicMergeTransformer", nonempty("patchesStrategicMerge") as usize);
         patch::patches(k, src, res, &mut self.inputs)?;
         drop_empty(res);
+        budget.tick()?;
         note(res, "PatchTransformer", count("patches"));
         transformers::namespace(k, res, cfg)?;
         note(res, "NamespaceTransformer", nonempty("namespace") as usize);
@@ -600,6 +673,7 @@ impl<'r> Acc<'r> {
         };
         note(res, "LabelTransformer", labels);
         transformers::annotations(k, res, cfg)?;
+        budget.tick()?;
         note(res, "AnnotationsTransformer", nonempty("commonAnnotations") as usize);
         patch::patches_json6902(k, src, res, &mut self.inputs)?;
         drop_empty(res);
@@ -609,6 +683,7 @@ impl<'r> Acc<'r> {
         transformers::images(k, res, cfg)?;
         note(res, "ImageTagTransformer", count("images"));
         replacements::replacements(k, src, res, &mut self.inputs)?;
+        budget.tick()?;
         note(res, "ReplacementTransformer", nonempty("replacements") as usize);
         // 6. vars
         let vs = vars::collect(k, res)?;
@@ -620,10 +695,11 @@ impl<'r> Acc<'r> {
     fn load_resources(&mut self, path: &str) -> Result<Vec<Resource>> {
         self.inputs.push(path.to_string());
         let parsed = self.r.parsed(path);
-        let docs = match &*parsed {
+        let docs = match &parsed.1 {
             Ok(d) => d,
             Err(e) => return Err(e.clone()),
         };
+        self.budget.charge(path, parsed.0)?;
         let mut out = Vec::new();
         for d in docs {
             if d.is_null() {
