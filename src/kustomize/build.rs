@@ -602,6 +602,32 @@ impl<'r> Acc<'r> {
         let own = TransformerConfig::with_configurations(&files).map_err(|e| e.or_at(&at))?;
         cfg.try_merge(&own)
             .map_err(|e| e.or_at(&at).context("merging config"))?;
+        // crds: OpenAPI definitions whose annotated properties add field specs.
+        let mut crd_cfg = TransformerConfig::default();
+        for (entry, pos) in k.strings("crds")? {
+            let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
+            self.inputs.push(path.clone());
+            let parsed = self.r.parsed(&path);
+            let docs = match &parsed.1 {
+                Ok(d) => d,
+                Err(e) => return Err(e.clone().or_at(&pos)),
+            };
+            self.budget
+                .charge(&path, parsed.0)
+                .map_err(|e| e.or_at(&pos))?;
+            for d in docs.iter().filter(|d| !d.is_null()) {
+                let one = TransformerConfig::from_crd_definitions(d).map_err(|e| {
+                    e.or_at(&pos).context(format!(
+                        "unable to parse open API definition from '{entry}'"
+                    ))
+                })?;
+                crd_cfg
+                    .try_merge(&one)
+                    .map_err(|e| e.or_at(&pos).context("loading CRDs"))?;
+            }
+        }
+        cfg.try_merge(&crd_cfg)
+            .map_err(|e| e.or_at(&at).context("merging CRDs"))?;
         // 3. generators
         let gen_origin = self.origin.as_ref().map(|o| clean_join(o, &kust_file_name(k)));
         generators::run_generators_with_origin(
