@@ -133,6 +133,15 @@ impl<'s> Renderer<'s> {
             budget: &budget,
             origin: None,
         };
+        // A custom `openapi` schema lasts for this render only.
+        struct ResetSchema;
+        impl Drop for ResetSchema {
+            fn drop(&mut self) {
+                patch::set_render_table(None);
+            }
+        }
+        patch::set_render_table(None);
+        let _reset = ResetSchema;
         let mut res = Vec::new();
         // The accumulator's configuration starts empty: each kustomization merges
         // in its bases' configurations, then its own (built-ins + `configurations`).
@@ -443,6 +452,44 @@ impl<'r> Acc<'r> {
         }
     }
 
+    /// `openapi: {path: FILE}`: a custom schema replacing the built-in one for
+    /// strategic merges, set by the top kustomization, else by the first
+    /// kustomization met that has one (kustomize's `openapi.SetSchema`).
+    fn custom_openapi(&mut self, k: &Kustomization) -> Result<()> {
+        let Some(o) = k.field("openapi") else {
+            return Ok(());
+        };
+        let Some(pnode) = o.get("path").filter(|p| !p.is_null()) else {
+            return Ok(());
+        };
+        if o.get("version").is_some_and(|v| !v.is_null()) {
+            return Err(Error::at(
+                &o.pos,
+                "builtin version and custom schema provided, cannot use both",
+            ));
+        }
+        if !self.chain.is_empty() && patch::has_render_table() {
+            return Ok(());
+        }
+        let entry = pnode.scalar_string().unwrap_or_default();
+        let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pnode.pos))?;
+        self.inputs.push(path.clone());
+        let parsed = self.r.parsed(&path);
+        let docs = match &parsed.1 {
+            Ok(d) => d,
+            Err(e) => return Err(e.clone().or_at(&pnode.pos)),
+        };
+        self.budget
+            .charge(&path, parsed.0)
+            .map_err(|e| e.or_at(&pnode.pos))?;
+        let doc = docs.iter().find(|d| !d.is_null()).ok_or_else(|| {
+            Error::at(&pnode.pos, format!("the OpenAPI schema '{entry}' is empty"))
+        })?;
+        let t = patch::SchemaTable::from_openapi(doc).map_err(|e| e.or_at(&pnode.pos))?;
+        patch::set_render_table(Some(Arc::new(t)));
+        Ok(())
+    }
+
     /// kustomize's accumulateTarget: `res` is the accumulator (shared with
     /// components, fresh for bases).
     fn accumulate(
@@ -509,6 +556,7 @@ impl<'r> Acc<'r> {
         if self.chain.is_empty() && !k.strings("buildMetadata")?.is_empty() {
             self.origin = Some(String::new());
         }
+        self.custom_openapi(&k)?;
         self.chain.push(dir.to_string());
         let result = self.accumulate_body(&k, res, cfg);
         self.chain.pop();
