@@ -336,7 +336,11 @@ pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kustomize
 /// Top-level `buildMetadata`: the managed-by label, origin and transformation
 /// annotations.
 fn build_metadata(k: &Kustomization, res: &mut [Resource]) -> Result<()> {
-    let opts: Vec<String> = k.strings("buildMetadata")?.into_iter().map(|(s, _)| s).collect();
+    let opts: Vec<String> = k
+        .strings("buildMetadata")?
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
     let pos = k
         .field("buildMetadata")
         .map(|n| n.pos.clone())
@@ -597,12 +601,18 @@ impl<'r> Acc<'r> {
                     let mut sub_cfg = TransformerConfig::default();
                     let saved = self.origin.clone();
                     self.origin = saved.as_ref().map(|o| clean_join(o, &entry));
-                    let r =
-                        self.accumulate(&path, &mut sub, &mut sub_cfg, KustKind::Kustomization, &pos);
+                    let r = self.accumulate(
+                        &path,
+                        &mut sub,
+                        &mut sub_cfg,
+                        KustKind::Kustomization,
+                        &pos,
+                    );
                     self.origin = saved;
                     r?;
                     cfg.try_merge(&sub_cfg).map_err(|e| {
-                        e.or_at(&pos).context(format!("recursed merging from path '{path}'"))
+                        e.or_at(&pos)
+                            .context(format!("recursed merging from path '{path}'"))
                     })?;
                     for r in sub {
                         append(res, r)?;
@@ -677,7 +687,10 @@ impl<'r> Acc<'r> {
         cfg.try_merge(&crd_cfg)
             .map_err(|e| e.or_at(&at).context("merging CRDs"))?;
         // 3. generators
-        let gen_origin = self.origin.as_ref().map(|o| clean_join(o, &kust_file_name(k)));
+        let gen_origin = self
+            .origin
+            .as_ref()
+            .map(|o| clean_join(o, &kust_file_name(k)));
         generators::run_generators_with_origin(
             k,
             src,
@@ -713,7 +726,10 @@ impl<'r> Acc<'r> {
         // 5. builtin transformers, in kustomize's fixed order
         let budget = self.budget;
         budget.tick()?;
-        let t_origin = self.origin.as_ref().map(|o| clean_join(o, &kust_file_name(k)));
+        let t_origin = self
+            .origin
+            .as_ref()
+            .map(|o| clean_join(o, &kust_file_name(k)));
         let note = |res: &mut Vec<Resource>, kind: &str, n: usize| {
             if let Some(o) = &t_origin {
                 note_transformer(res, o, kind, n);
@@ -729,7 +745,11 @@ impl<'r> Acc<'r> {
         };
         patch::patches_strategic_merge(k, src, res, &mut self.inputs)?;
         drop_empty(res);
-        note(res, "PatchStrategicMergeTransformer", nonempty("patchesStrategicMerge") as usize);
+        note(
+            res,
+            "PatchStrategicMergeTransformer",
+            nonempty("patchesStrategicMerge") as usize,
+        );
         patch::patches(k, src, res, &mut self.inputs)?;
         drop_empty(res);
         budget.tick()?;
@@ -748,7 +768,11 @@ impl<'r> Acc<'r> {
         note(res, "LabelTransformer", labels);
         transformers::annotations(k, res, cfg)?;
         budget.tick()?;
-        note(res, "AnnotationsTransformer", nonempty("commonAnnotations") as usize);
+        note(
+            res,
+            "AnnotationsTransformer",
+            nonempty("commonAnnotations") as usize,
+        );
         patch::patches_json6902(k, src, res, &mut self.inputs)?;
         drop_empty(res);
         note(res, "PatchJson6902Transformer", count("patchesJson6902"));
@@ -758,7 +782,11 @@ impl<'r> Acc<'r> {
         note(res, "ImageTagTransformer", count("images"));
         replacements::replacements(k, src, res, &mut self.inputs)?;
         budget.tick()?;
-        note(res, "ReplacementTransformer", nonempty("replacements") as usize);
+        note(
+            res,
+            "ReplacementTransformer",
+            nonempty("replacements") as usize,
+        );
         // 6. vars
         let vs = vars::collect(k, res)?;
         self.vars.extend(vs);

@@ -324,7 +324,9 @@ impl TransformerConfig {
             ));
         };
         for (name, def) in defs {
-            let Some(props) = def.get_path(&["Schema", "properties"]).and_then(|p| p.as_map())
+            let Some(props) = def
+                .get_path(&["Schema", "properties"])
+                .and_then(|p| p.as_map())
             else {
                 continue;
             };

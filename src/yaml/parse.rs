@@ -656,7 +656,7 @@ fn parse_timestamp(text: &str) -> Option<String> {
     }
     i += 1;
     let day = num(&mut i)?;
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -691,8 +691,7 @@ fn parse_timestamp(text: &str) -> Option<String> {
         return None;
     }
     let mut frac = String::new();
-    if matches!(b.get(i), Some(b'.') | Some(b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit)
-    {
+    if matches!(b.get(i), Some(b'.') | Some(b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
         i += 1;
         while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
             if frac.len() < 9 {
@@ -791,9 +790,15 @@ mod tests {
             t("2001-12-14T21:59:43.10-05:00").as_deref(),
             Some("2001-12-14T21:59:43.1-05:00")
         );
-        assert_eq!(t("2001-12-14t21:59:43.10Z").as_deref(), Some("2001-12-14T21:59:43.1Z"));
+        assert_eq!(
+            t("2001-12-14t21:59:43.10Z").as_deref(),
+            Some("2001-12-14T21:59:43.1Z")
+        );
         assert_eq!(t("2001-12-14 21:59:43.10 -5"), None);
-        assert_eq!(t("2001-12-14 1:2:3").as_deref(), Some("2001-12-14T01:02:03Z"));
+        assert_eq!(
+            t("2001-12-14 1:2:3").as_deref(),
+            Some("2001-12-14T01:02:03Z")
+        );
     }
 
     #[test]

@@ -287,7 +287,9 @@ fn openapi_field(
         return Some(Field::object(&name));
     }
     if s.str_at(&["type"]) == Some("array") {
-        let items = s.get("items").and_then(|i| openapi_field(i, counter, types));
+        let items = s
+            .get("items")
+            .and_then(|i| openapi_field(i, counter, types));
         return Some(Field {
             type_name: None,
             map_values: None,
