@@ -141,3 +141,27 @@ proptest! {
         prop_assert_eq!(&out, &emit_docs(&refs));
     }
 }
+
+/// Fuzz find: U+2028 in a single-quoted scalar was printed raw and followed by
+/// indentation (a line break to libyaml, content to saphyr), so it read back with
+/// extra spaces. Strings with U+2028/U+2029 are now double-quoted.
+#[test]
+fn line_separators_round_trip() {
+    for s in [
+        "x\u{2028}y",
+        "x\u{2029}y",
+        "a\u{2028}\nb",
+        "a\u{2028}b\n",
+        "\u{2028}x\n",
+        "k\u{2028}  v",
+        "x\u{85}y",
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h i j k l m n o p q r s t u v w x y z\u{2028}b c",
+    ] {
+        let mut m = Map::new();
+        m.insert(s.to_string(), node(Value::Str(s.to_string())));
+        let doc = node(Value::Map(m));
+        let out = emit_docs(&[&doc]);
+        let again = parse_stream(&out, "e.yaml", &ParseOptions::resource()).expect("parses");
+        assert_eq!(vec![doc], again, "{s:?} emitted as:\n{out}");
+    }
+}

@@ -217,3 +217,14 @@ pub fn read_tree(root: &std::path::Path) -> MemSource {
     walk(root, "", &mut files);
     MemSource::new(files)
 }
+
+/// Write a tree as real files under `root` (the inverse of [`read_tree`]).
+pub fn write_tree(src: &MemSource, root: &std::path::Path) {
+    for (path, bytes) in &src.files {
+        let p = root.join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("create regression dir");
+        }
+        std::fs::write(&p, &bytes[..]).expect("write regression file");
+    }
+}

@@ -431,11 +431,15 @@ pub(crate) fn resolve_plain(text: &str, schema: Schema) -> Value {
             _ => {}
         }
     }
-    if let Some(v) = parse_int(text) {
-        return v;
-    }
-    if let Some(f) = parse_float(text) {
-        return Value::Float(f);
+    // go-yaml only tries numbers for plain scalars starting with a digit, a sign
+    // or a dot (its resolve table): `_0` is a string.
+    if text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.')) {
+        if let Some(v) = parse_int(text) {
+            return v;
+        }
+        if let Some(f) = parse_float(text) {
+            return Value::Float(f);
+        }
     }
     if schema == Schema::Resource {
         if let Some(ts) = parse_timestamp(text) {
@@ -535,18 +539,32 @@ fn parse_float(text: &str) -> Option<f64> {
 }
 
 /// yaml.v3 decodes plain timestamps to time.Time; JSON prints them RFC 3339.
+/// Date-only form (Go layout `2006-1-2`); an invalid date (`5000-01-00`,
+/// `2023-02-29`) is not a timestamp and stays a string.
 fn parse_timestamp(text: &str) -> Option<String> {
     let b = text.as_bytes();
-    if b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-    {
-        return Some(format!("{text}T00:00:00Z"));
+    if b.len() < 8 || b.len() > 10 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
     }
-    None
+    let (m, d) = text[5..].split_once('-')?;
+    let num = |s: &str| -> Option<u32> {
+        ((1..=2).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (year, month, day) = (text[..4].parse::<u32>().ok()?, num(m)?, num(d)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if day < 1 || day > days {
+        return None;
+    }
+    Some(format!("{year:04}-{month:02}-{day:02}T00:00:00Z"))
 }
 
 #[cfg(test)]
@@ -572,6 +590,29 @@ mod tests {
         );
         assert_eq!(n.get_path(&["b", "c"]).unwrap().pos.line, 3);
         assert_eq!(n.get_path(&["b", "c"]).unwrap().pos.col, 6);
+    }
+
+    #[test]
+    fn numbers_start_with_a_digit_sign_or_dot() {
+        // Fuzz find: `_0` was read as the float 0.
+        let d = p("a: _0\nb: _1.5\nc: 1_0\nd: -1_0\ne: .5\n");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("_0"));
+        assert_eq!(d[0].get("b").unwrap().as_str(), Some("_1.5"));
+        assert_eq!(d[0].get("c").unwrap().value, Value::Int(10));
+        assert_eq!(d[0].get("d").unwrap().value, Value::Int(-10));
+        assert_eq!(d[0].get("e").unwrap().value, Value::Float(0.5));
+    }
+
+    #[test]
+    fn timestamps_need_a_valid_date() {
+        // Fuzz find: `5000-01-00` became a timestamp string, kustomize keeps it.
+        let d = p("a: 5000-01-00\nb: 2023-02-29\nc: 2024-02-29\nd: 2024-1-5\ne: 2024-13-01\n");
+        let s = |k: &str| d[0].get(k).unwrap().as_str().unwrap().to_string();
+        assert_eq!(s("a"), "5000-01-00");
+        assert_eq!(s("b"), "2023-02-29");
+        assert_eq!(s("c"), "2024-02-29T00:00:00Z");
+        assert_eq!(s("d"), "2024-01-05T00:00:00Z");
+        assert_eq!(s("e"), "2024-13-01");
     }
 
     #[test]
