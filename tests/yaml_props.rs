@@ -152,7 +152,9 @@ fn line_separators_round_trip() {
         "x\u{2029}y",
         "a\u{2028}\nb",
         "a\u{2028}b\n",
-        "\u{2028}x\n",
+        // Not "\u{2028}x\n": in a literal block that separator starts a line at
+        // column 0, which libyaml reads as an empty line and saphyr as the end
+        // of the block (known limitation, see fuzz/src/harness.rs).
         "k\u{2028}  v",
         "x\u{85}y",
         "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h i j k l m n o p q r s t u v w x y z\u{2028}b c",
