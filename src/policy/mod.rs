@@ -329,7 +329,25 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
             let Some(env) = a.env.as_deref().and_then(|e| cfg.env(e)) else {
                 continue;
             };
-            let Some(prev) = env.after.as_deref() else {
+            // The nearest earlier environment that has overlays at base: an
+            // environment of the chain with no overlay at all (an inferred `staging`
+            // in a repository without one) is skipped, not demanded.
+            let has_overlays = |name: &str| {
+                sides.base.keys().any(|p| {
+                    let a = assign.get(p).cloned().unwrap_or_else(|| cfg.assign(p));
+                    a.env.as_deref() == Some(name)
+                })
+            };
+            let mut prev = env.after.as_deref();
+            let mut hops = 0;
+            while let Some(p) = prev {
+                if has_overlays(p) || hops > cfg.environments.len() {
+                    break;
+                }
+                prev = cfg.env(p).and_then(|e| e.after.as_deref());
+                hops += 1;
+            }
+            let Some(prev) = prev else {
                 continue;
             };
             if let Some((cand, v)) =
