@@ -15,7 +15,10 @@ fn cases(target: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = match std::fs::read_dir(&dir) {
         Ok(rd) => rd
             .map(|e| e.expect("dir entry").path())
-            .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+            .filter(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
             .collect(),
         Err(_) => Vec::new(),
     };
@@ -53,7 +56,10 @@ fn mem_source_behaves_like_a_tree() {
     let src = harness::MemSource::new([
         ("kustomization.yaml", "resources: [base]\n"),
         ("base/kustomization.yaml", "resources: [a.yaml]\n"),
-        ("base/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"),
+        (
+            "base/a.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+        ),
         ("../escape", "x"),
     ]);
     assert_eq!(src.entry("base").unwrap(), Some(EntryKind::Dir));

@@ -23,10 +23,7 @@ pub fn same(a: &Node, b: &Node) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
         }
         (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len()
-                && x
-                    .iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
         _ => a == b,
     }
@@ -94,7 +91,10 @@ pub fn check_yaml(data: &[u8]) {
         // Emitting is a fixed point once the tree is canonical.
         let refs: Vec<&Node> = again.iter().collect();
         let out2 = emit_docs(&refs);
-        assert_eq!(out, out2, "emitting the re-parsed tree printed something else ({name} schema)\ninput: {text:?}");
+        assert_eq!(
+            out, out2,
+            "emitting the re-parsed tree printed something else ({name} schema)\ninput: {text:?}"
+        );
     }
 }
 
@@ -117,7 +117,9 @@ pub struct MemSource {
 impl MemSource {
     /// A tree from `(path, bytes)` pairs; a later duplicate path wins.
     /// Paths that are not normalised repository paths are dropped.
-    pub fn new<P: AsRef<str>, B: AsRef<[u8]>>(files: impl IntoIterator<Item = (P, B)>) -> MemSource {
+    pub fn new<P: AsRef<str>, B: AsRef<[u8]>>(
+        files: impl IntoIterator<Item = (P, B)>,
+    ) -> MemSource {
         let mut m = BTreeMap::new();
         for (p, b) in files {
             let p = p.as_ref();

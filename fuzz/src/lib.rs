@@ -135,7 +135,9 @@ pub enum Frag {
     Indent(u8, Box<Frag>),
 }
 
-const WORDS: &[&str] = &["a", "d", "cm", "s", "svc", "ns", "c", "x", "p-", "-s", "1", "true", ""];
+const WORDS: &[&str] = &[
+    "a", "d", "cm", "s", "svc", "ns", "c", "x", "p-", "-s", "1", "true", "",
+];
 
 impl Frag {
     fn write(&self, out: &mut Vec<u8>, depth: usize) {
