@@ -157,6 +157,11 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
         alias_bytes: 0,
         eof_unterminated: unterminated_last_line(text),
     };
+    let mut seps = LineSeparators {
+        text,
+        active: text.contains(['\u{2028}', '\u{2029}']),
+        cursor: (0, 0),
+    };
     let mut parser = Parser::new_from_str(text);
     loop {
         match parser.next_event() {
@@ -176,6 +181,7 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
                 return Err(Error::at(&pos, format!("malformed YAML: {}", e.info())));
             }
             Some(Ok((ev, span))) => {
+                let ev = seps.fix(ev, &span);
                 if b.event(ev, span)? {
                     break;
                 }
@@ -183,6 +189,165 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
         }
     }
     Ok(b.docs)
+}
+
+/// U+2028/U+2029 written raw are line breaks to libyaml (yaml.v3 reading
+/// resources, and the go-yaml emitter that prints kustomize's output, which
+/// writes them raw followed by indentation), but content to saphyr (YAML 1.2).
+/// Single-quoted and block scalars holding one are re-read the libyaml way.
+struct LineSeparators<'t> {
+    text: &'t str,
+    /// The text has a raw separator at all (otherwise nothing to do).
+    active: bool,
+    /// (char index, byte offset) of the last lookup: scalars arrive in order.
+    cursor: (usize, usize),
+}
+
+fn is_sep(c: char) -> bool {
+    c == '\u{2028}' || c == '\u{2029}'
+}
+
+fn is_yaml_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+impl<'t> LineSeparators<'t> {
+    fn fix<'e>(&mut self, ev: Event<'e>, span: &Span) -> Event<'e> {
+        if !self.active {
+            return ev;
+        }
+        match ev {
+            Event::Scalar(value, style, anchor, tag)
+                if value.contains(is_sep)
+                    && matches!(
+                        style,
+                        ScalarStyle::SingleQuoted | ScalarStyle::Literal | ScalarStyle::Folded
+                    ) =>
+            {
+                let fixed = if style == ScalarStyle::SingleQuoted {
+                    let at = self.byte_offset(span.start.index());
+                    single_quoted(&self.text[at..])
+                } else {
+                    // A block scalar's span starts at its first content
+                    // character, after the block's indentation.
+                    Some(strip_after_separators(&value, span.start.col()))
+                };
+                match fixed {
+                    Some(v) => Event::Scalar(v.into(), style, anchor, tag),
+                    None => Event::Scalar(value, style, anchor, tag),
+                }
+            }
+            ev => ev,
+        }
+    }
+
+    fn byte_offset(&mut self, char_index: usize) -> usize {
+        let (mut ci, mut bi) = self.cursor;
+        if char_index < ci {
+            (ci, bi) = (0, 0);
+        }
+        for c in self.text[bi..].chars() {
+            if ci == char_index {
+                break;
+            }
+            ci += 1;
+            bi += c.len_utf8();
+        }
+        self.cursor = (ci, bi);
+        bi
+    }
+}
+
+/// A single-quoted scalar (from its opening quote) decoded as libyaml does:
+/// blanks around line breaks dropped, a `\n` break folded to a space, a
+/// U+2028/U+2029 break kept.
+fn single_quoted(raw: &str) -> Option<String> {
+    let mut it = raw.chars().peekable();
+    if it.next() != Some('\'') {
+        return None;
+    }
+    let mut out = String::new();
+    loop {
+        loop {
+            match *it.peek()? {
+                '\'' => {
+                    it.next();
+                    if it.peek() == Some(&'\'') {
+                        it.next();
+                        out.push('\'');
+                    } else {
+                        return Some(out);
+                    }
+                }
+                ' ' | '\t' => break,
+                c if is_yaml_break(c) => break,
+                c => {
+                    out.push(c);
+                    it.next();
+                }
+            }
+        }
+        let mut whitespace = String::new();
+        let mut leading: Option<char> = None;
+        let mut trailing = String::new();
+        loop {
+            match it.peek().copied() {
+                Some(c @ (' ' | '\t')) => {
+                    if leading.is_none() {
+                        whitespace.push(c);
+                    }
+                    it.next();
+                }
+                Some(c) if is_yaml_break(c) => {
+                    it.next();
+                    let b = match c {
+                        '\r' => {
+                            if it.peek() == Some(&'\n') {
+                                it.next();
+                            }
+                            '\n'
+                        }
+                        '\n' | '\u{85}' => '\n',
+                        sep => sep,
+                    };
+                    if leading.is_none() {
+                        leading = Some(b);
+                    } else {
+                        trailing.push(b);
+                    }
+                }
+                _ => break,
+            }
+        }
+        match leading {
+            Some('\n') if trailing.is_empty() => out.push(' '),
+            Some('\n') => out.push_str(&trailing),
+            Some(b) => {
+                out.push(b);
+                out.push_str(&trailing);
+            }
+            None => out.push_str(&whitespace),
+        }
+    }
+}
+
+/// Drop up to `n` spaces after each U+2028/U+2029: the indentation libyaml
+/// skips after a line break, which saphyr keeps as content.
+fn strip_after_separators(value: &str, n: usize) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut skip = 0;
+    for c in value.chars() {
+        if skip > 0 && c == ' ' {
+            skip -= 1;
+            continue;
+        }
+        skip = 0;
+        out.push(c);
+        if is_sep(c) {
+            skip = n;
+        }
+    }
+    out
 }
 
 enum Frame {
@@ -509,11 +674,15 @@ pub(crate) fn resolve_plain(text: &str, schema: Schema) -> Value {
             _ => {}
         }
     }
-    if let Some(v) = parse_int(text) {
-        return v;
-    }
-    if let Some(f) = parse_float(text) {
-        return Value::Float(f);
+    // go-yaml only tries numbers for plain scalars starting with a digit, a sign
+    // or a dot (its resolve table): `_0` is a string.
+    if text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.')) {
+        if let Some(v) = parse_int(text) {
+            return v;
+        }
+        if let Some(f) = parse_float(text) {
+            return Value::Float(f);
+        }
     }
     if schema == Schema::Resource {
         if let Some(ts) = parse_timestamp(text) {
@@ -811,6 +980,43 @@ mod tests {
         assert_eq!(d[0].get("b").unwrap().raw.as_deref(), Some("0x1F"));
         assert!(d[0].get("c").unwrap().is_empty_null());
         assert!(!d[0].get("d").unwrap().is_empty_null());
+    }
+
+    #[test]
+    fn numbers_start_with_a_digit_sign_or_dot() {
+        // Fuzz find: `_0` was read as the float 0.
+        let d = p("a: _0\nb: _1.5\nc: 1_0\nd: -1_0\ne: .5\n");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("_0"));
+        assert_eq!(d[0].get("b").unwrap().as_str(), Some("_1.5"));
+        assert_eq!(d[0].get("c").unwrap().value, Value::Int(10));
+        assert_eq!(d[0].get("d").unwrap().value, Value::Int(-10));
+        assert_eq!(d[0].get("e").unwrap().value, Value::Float(0.5));
+    }
+
+    #[test]
+    fn timestamps_need_a_valid_date() {
+        // Fuzz find: `5000-01-00` became a timestamp string, kustomize keeps it.
+        let d = p("a: 5000-01-00\nb: 2023-02-29\nc: 2024-02-29\nd: 2024-1-5\ne: 2024-13-01\n");
+        let s = |k: &str| d[0].get(k).unwrap().as_str().unwrap().to_string();
+        assert_eq!(s("a"), "5000-01-00");
+        assert_eq!(s("b"), "2023-02-29");
+        assert_eq!(s("c"), "2024-02-29T00:00:00Z");
+        assert_eq!(s("d"), "2024-01-05T00:00:00Z");
+        assert_eq!(s("e"), "2024-13-01");
+    }
+
+    #[test]
+    fn line_separators_are_breaks_as_in_libyaml() {
+        // Fuzz find: kustomize prints U+2028 raw in single-quoted and literal
+        // scalars, followed by indentation; libyaml reads that indentation away.
+        let d = p("a: 'x\u{2028}    y'\nb: 'x\u{2028}\n    y'\nc: |\n  x\u{2028}  y\n  z\nd: \"x\\L  y\"\ne: 'p  \u{2029}  q'\nf:\n  g: >-\n    x\u{2028}     y\n");
+        let s = |k: &str| d[0].get(k).unwrap().as_str().unwrap().to_string();
+        assert_eq!(s("a"), "x\u{2028}y");
+        assert_eq!(s("b"), "x\u{2028}\ny");
+        assert_eq!(s("c"), "x\u{2028}y\nz\n");
+        assert_eq!(s("d"), "x\u{2028}  y");
+        assert_eq!(s("e"), "p\u{2029}q");
+        assert_eq!(d[0].str_at(&["f", "g"]), Some("x\u{2028} y"));
     }
 
     #[test]
