@@ -3,8 +3,8 @@
 //! on the way is walked element by element; a `[]` suffix marks a list field (never
 //! created); `create` creates missing maps and the final field.
 
-use crate::error::Result;
-use crate::model::Gvk;
+use crate::error::{Error, Result};
+use crate::model::{Gvk, ResId};
 use crate::yaml::{Node, Pos, Value};
 
 /// One field spec.
@@ -88,7 +88,8 @@ pub fn split_path(path: &str) -> Vec<String> {
 /// Visit every field `spec` names in `node`, calling `f` on each. With `create`,
 /// missing maps are created on the way (positions `pos`) and a missing final field
 /// is created as null before `f` sees it. Sequences on the way are walked element
-/// by element.
+/// by element. Lenient: a scalar on the way ends the walk silently, and a null
+/// final field is passed to `f` even without `create`.
 pub fn visit(
     node: &mut Node,
     path: &[String],
@@ -96,26 +97,73 @@ pub fn visit(
     pos: &Pos,
     f: &mut dyn FnMut(&mut Node) -> Result<()>,
 ) -> Result<()> {
+    walk(node, path, create, false, pos, f).map_err(|e| match e {
+        Walk::Scalar(p) => Error::at(&p, "unexpected scalar in a field path"),
+        Walk::Other(e) => e,
+    })
+}
+
+/// Visit the field `path` names in `node` (an object), exactly as kustomize's
+/// field-spec filter does: sequences on the way are walked element by element,
+/// null or missing fields stop the walk unless `create` (then maps are created at
+/// `pos` and a missing final field is created as null), a `[]` suffix marks a list
+/// that is never created, and a non-null scalar met on the way is an error.
+pub fn visit_strict(
+    node: &mut Node,
+    path: &[String],
+    create: bool,
+    pos: &Pos,
+    f: &mut dyn FnMut(&mut Node) -> Result<()>,
+) -> Result<()> {
+    let id = ResId::of(node);
+    walk(node, path, create, true, pos, f).map_err(|e| match e {
+        Walk::Scalar(p) => Error::at(
+            &p,
+            format!(
+                "considering field '{}' of object {id}: expected sequence or mapping node",
+                path.join("/")
+            ),
+        ),
+        Walk::Other(e) => e,
+    })
+}
+
+enum Walk {
+    Scalar(Pos),
+    Other(Error),
+}
+
+/// The walker behind [`visit`] (`strict` false) and [`visit_strict`].
+fn walk(
+    node: &mut Node,
+    path: &[String],
+    create: bool,
+    strict: bool,
+    pos: &Pos,
+    f: &mut dyn FnMut(&mut Node) -> Result<()>,
+) -> Result<(), Walk> {
     if path.is_empty() {
-        return f(node);
+        return f(node).map_err(Walk::Other);
     }
-    if let Value::Seq(items) = &mut node.value {
-        for item in items.iter_mut() {
-            visit(item, path, create, pos, f)?;
+    match &mut node.value {
+        Value::Seq(items) => {
+            for item in items.iter_mut() {
+                walk(item, path, create, strict, pos, f)?;
+            }
+            return Ok(());
         }
-        return Ok(());
+        Value::Map(_) => {}
+        Value::Null if create && !strict => node.value = Value::Map(Default::default()),
+        Value::Null => return Ok(()),
+        _ if strict => return Err(Walk::Scalar(node.pos.clone())),
+        _ => return Ok(()),
     }
     let (seg, is_list) = match path[0].strip_suffix("[]") {
         Some(s) => (s, true),
         None => (path[0].as_str(), false),
     };
     let last = path.len() == 1;
-    if node.is_null() && create {
-        node.value = Value::Map(Default::default());
-    }
-    let Some(map) = node.as_map_mut() else {
-        return Ok(());
-    };
+    let map = node.as_map_mut().expect("checked");
     if !map.contains_key(seg) {
         if !create || is_list {
             return Ok(());
@@ -128,13 +176,23 @@ pub fn visit(
         map.insert(seg.to_string(), child);
     }
     let child = map.get_mut(seg).expect("present");
-    if child.is_null() && !last {
-        if !create {
-            return Ok(());
+    if child.is_null() {
+        if strict {
+            // A null field is missing unless it may be created.
+            if !create || is_list {
+                return Ok(());
+            }
+            if !last {
+                *child = Node::map(pos.clone());
+            }
+        } else if !last {
+            if !create {
+                return Ok(());
+            }
+            *child = Node::map(pos.clone());
         }
-        *child = Node::map(pos.clone());
     }
-    visit(child, &path[1..], create, pos, f)
+    walk(child, &path[1..], create, strict, pos, f)
 }
 
 /// Apply `f` to every field of `node` (an object of kind `gvk`) named by any matching spec.
