@@ -410,34 +410,7 @@ fn crd_props(
 /// kustomize's `Gvk.IsLessThan` key: the legacy kind rank, then `group_version_kind`
 /// with `~G`/`~V`/`~K` for empty parts.
 fn gvk_sort_key(group: &str, version: &str, kind: &str) -> (i32, String) {
-    const FIRST: [&str; 22] = [
-        "Namespace",
-        "ResourceQuota",
-        "StorageClass",
-        "CustomResourceDefinition",
-        "ServiceAccount",
-        "PodSecurityPolicy",
-        "Role",
-        "ClusterRole",
-        "RoleBinding",
-        "ClusterRoleBinding",
-        "ConfigMap",
-        "Secret",
-        "Endpoints",
-        "Service",
-        "LimitRange",
-        "PriorityClass",
-        "PersistentVolume",
-        "PersistentVolumeClaim",
-        "Deployment",
-        "StatefulSet",
-        "CronJob",
-        "PodDisruptionBudget",
-    ];
-    const LAST: [&str; 2] = [
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-    ];
+    use super::sort::{gvk_key_string, FIRST, LAST};
     let rank = if let Some(i) = FIRST.iter().position(|k| *k == kind) {
         i as i32 - FIRST.len() as i32
     } else if let Some(i) = LAST.iter().position(|k| *k == kind) {
@@ -445,22 +418,7 @@ fn gvk_sort_key(group: &str, version: &str, kind: &str) -> (i32, String) {
     } else {
         0
     };
-    let or = |s: &str, d: &str| {
-        if s.is_empty() {
-            d.to_string()
-        } else {
-            s.to_string()
-        }
-    };
-    (
-        rank,
-        format!(
-            "{}_{}_{}",
-            or(group, "~G"),
-            or(version, "~V"),
-            or(kind, "~K")
-        ),
-    )
+    (rank, gvk_key_string(group, version, kind))
 }
 
 /// Merge `theirs` into `mine`: a spec whose path equals an existing spec's path

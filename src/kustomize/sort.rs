@@ -6,7 +6,8 @@ use crate::error::{Error, Result};
 use crate::model::{Gvk, Resource};
 use std::cmp::Ordering;
 
-const FIRST: [&str; 22] = [
+/// Kinds the legacy order puts first, in this order.
+pub(super) const FIRST: [&str; 22] = [
     "Namespace",
     "ResourceQuota",
     "StorageClass",
@@ -30,12 +31,18 @@ const FIRST: [&str; 22] = [
     "CronJob",
     "PodDisruptionBudget",
 ];
-const LAST: [&str; 2] = [
+/// Kinds the legacy order puts last, in this order.
+pub(super) const LAST: [&str; 2] = [
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
 ];
 
 fn gvk_string(g: &Gvk) -> String {
+    gvk_key_string(&g.group, &g.version, &g.kind)
+}
+
+/// `group_version_kind` with `~G`/`~V`/`~K` for empty parts (kustomize's sort key text).
+pub(super) fn gvk_key_string(group: &str, version: &str, kind: &str) -> String {
     let part = |s: &str, d: &str| {
         if s.is_empty() {
             d.to_string()
@@ -45,9 +52,9 @@ fn gvk_string(g: &Gvk) -> String {
     };
     format!(
         "{}_{}_{}",
-        part(&g.group, "~G"),
-        part(&g.version, "~V"),
-        part(&g.kind, "~K")
+        part(group, "~G"),
+        part(version, "~V"),
+        part(kind, "~K")
     )
 }
 
