@@ -8,8 +8,14 @@ use crate::error::{Error, Result};
 use crate::model::Resource;
 use crate::source::{self, EntryKind, Source};
 use crate::yaml::{decode, parse_stream, Node, ParseOptions, Pos, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
+
+/// The transformer configuration in force: the built-in one until a
+/// `configurations` file (here or in a base) extends it, so that the common case
+/// never copies it.
+type Cfg = Cow<'static, TransformerConfig>;
 
 /// Rendering options.
 #[derive(Clone, Debug, Default)]
@@ -87,7 +93,7 @@ impl<'s> Renderer<'s> {
             r: self,
         };
         let mut res = Vec::new();
-        let mut cfg = TransformerConfig::builtin().clone();
+        let mut cfg: Cfg = Cow::Borrowed(TransformerConfig::builtin());
         let k = acc.accumulate(
             &dir,
             &mut res,
@@ -218,7 +224,7 @@ impl<'r> Acc<'r> {
         &mut self,
         dir: &str,
         res: &mut Vec<Resource>,
-        cfg: &mut TransformerConfig,
+        cfg: &mut Cfg,
         expect: KustKind,
         at: &Pos,
     ) -> Result<Kustomization> {
@@ -279,10 +285,11 @@ impl<'r> Acc<'r> {
         &mut self,
         k: &Kustomization,
         res: &mut Vec<Resource>,
-        cfg: &mut TransformerConfig,
+        cfg: &mut Cfg,
     ) -> Result<()> {
         let src = self.r.src;
         // 1. resources
+        let mut ids = IdIndex::default();
         for (entry, pos) in k.strings("resources")? {
             if is_remote(&entry) {
                 return Err(Error::at(
@@ -295,16 +302,20 @@ impl<'r> Acc<'r> {
                 Some(EntryKind::File) => {
                     let loaded = self.load_resources(&path).map_err(|e| e.or_at(&pos))?;
                     for r in loaded {
-                        append(res, r)?;
+                        ids.append(res, r)?;
                     }
                 }
                 Some(EntryKind::Dir) => {
                     let mut sub = Vec::new();
-                    let mut sub_cfg = TransformerConfig::builtin().clone();
+                    let mut sub_cfg: Cfg = Cow::Borrowed(TransformerConfig::builtin());
                     self.accumulate(&path, &mut sub, &mut sub_cfg, KustKind::Kustomization, &pos)?;
-                    cfg.merge(&sub_cfg);
+                    // An untouched built-in configuration adds nothing to `cfg`
+                    // (which always includes the built-ins).
+                    if let Cow::Owned(sub_cfg) = &sub_cfg {
+                        cfg.to_mut().merge(sub_cfg);
+                    }
                     for r in sub {
-                        append(res, r)?;
+                        ids.append(res, r)?;
                     }
                 }
                 Some(EntryKind::Submodule) => {
@@ -331,7 +342,7 @@ impl<'r> Acc<'r> {
                 Err(e) => return Err(e.clone().or_at(&pos)),
             };
             for d in docs.iter().filter(|d| !d.is_null()) {
-                cfg.merge(&TransformerConfig::parse(d)?);
+                cfg.to_mut().merge(&TransformerConfig::parse(d)?);
             }
         }
         // 3. generators
@@ -448,6 +459,56 @@ pub fn same_identity(a: &crate::model::ResId, b: &crate::model::ResId) -> bool {
         return false;
     }
     super::scope::is_cluster_scoped(&a.gvk) || a.effective_namespace() == b.effective_namespace()
+}
+
+/// The identity [`same_identity`] compares: gvk, name, and the effective
+/// namespace unless the kind is cluster-scoped.
+type IdKey = (crate::model::Gvk, String, String);
+
+fn id_key(id: crate::model::ResId) -> IdKey {
+    let ns = if super::scope::is_cluster_scoped(&id.gvk) {
+        String::new()
+    } else if id.namespace.is_empty() {
+        "default".to_string()
+    } else {
+        id.namespace
+    };
+    (id.gvk, id.name, ns)
+}
+
+/// The ids of an accumulator, for appending many resources in linear time.
+/// Built on first use from the accumulator's current contents; valid as long as
+/// the accumulator is only changed through [`IdIndex::append`].
+#[derive(Default)]
+pub struct IdIndex {
+    ids: Option<HashMap<IdKey, usize>>,
+}
+
+impl IdIndex {
+    /// [`append`], without rescanning `res`.
+    pub fn append(&mut self, res: &mut Vec<Resource>, r: Resource) -> Result<()> {
+        let ids = self.ids.get_or_insert_with(|| {
+            let mut m = HashMap::with_capacity(res.len());
+            for (i, x) in res.iter().enumerate() {
+                m.entry(id_key(x.id())).or_insert(i);
+            }
+            m
+        });
+        let key = id_key(r.id());
+        if let Some(&i) = ids.get(&key) {
+            return Err(Error::at(
+                &r.origin,
+                format!(
+                    "may not add resource with an already registered id: {} (also defined at {})",
+                    r.id(),
+                    res[i].origin
+                ),
+            ));
+        }
+        ids.insert(key, res.len());
+        res.push(r);
+        Ok(())
+    }
 }
 
 /// Append a resource, refusing an id that is already registered.
