@@ -940,6 +940,16 @@ fn analyze(value: &str) -> Analysis {
     let mut preceded_by_whitespace = true;
     let mut i = 0;
     while i < v.len() {
+        // Fast path: a printable ASCII character that is neither a space nor an
+        // indicator that depends on its neighbours only resets the run state.
+        let c = v[i];
+        if i > 0 && (0x21..=0x7E).contains(&c) && c != b':' && c != b'#' {
+            previous_space = false;
+            previous_break = false;
+            preceded_by_whitespace = false;
+            i += 1;
+            continue;
+        }
         let w = width(v[i]);
         let followed_by_whitespace = i + w >= v.len() || is_blank(v, i + w);
         let c = v[i];
@@ -1274,7 +1284,7 @@ impl Emitter<'_> {
                 if breaks {
                     self.write_indent();
                 }
-                self.write(s, &mut i);
+                self.write_run(s, &mut i);
                 self.indention = false;
                 spaces = false;
                 breaks = false;
@@ -1282,6 +1292,25 @@ impl Emitter<'_> {
         }
         self.whitespace = false;
         self.indention = false;
+    }
+
+    /// Copy the character at byte `*i` and the ASCII characters after it up to
+    /// the next space, line break or non-ASCII byte (one column each).
+    #[inline]
+    fn write_run(&mut self, s: &str, i: &mut usize) {
+        let v = s.as_bytes();
+        if v[*i] >= 0x80 {
+            self.write(s, i);
+            return;
+        }
+        let start = *i;
+        let mut end = start + 1;
+        while end < v.len() && v[end] < 0x80 && !matches!(v[end], b' ' | b'\n' | b'\r') {
+            end += 1;
+        }
+        self.out.push_str(&s[start..end]);
+        self.column += end - start;
+        *i = end;
     }
 
     fn write_single(&mut self, s: &str, allow_breaks: bool) {
