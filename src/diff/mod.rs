@@ -122,7 +122,8 @@ pub fn diff_revisions(
         Some(changed_paths(&root, &base_id, &head_id)?)
     };
     let base_renderer = Renderer::new(&base_src, opts.render.clone());
-    let head_renderer = Renderer::new(&head_src, opts.render.clone());
+    let head_renderer =
+        Renderer::new(&head_src, opts.render.clone()).sharing_parses_with(&base_renderer);
     let render_base = |dir: &str| crate::kustomize::render_with(&base_renderer, dir, opts.mode);
     let render_head = |dir: &str| crate::kustomize::render_with(&head_renderer, dir, opts.mode);
     let (overlays, sides) = diff_sources(

@@ -51,6 +51,12 @@ pub fn render(src: &dyn Source, dir: &str, opts: &RenderOptions) -> Result<Rende
 
 type Parsed = Arc<Result<Vec<Node>>>;
 
+/// Parsed files shared between renderers of different trees (the two sides of a
+/// diff): path -> (the bytes parsed, the result). An entry is used only when the
+/// bytes read now are the same, so a file that differs between the trees is
+/// parsed again, and one that does not is parsed once for both.
+type SharedParses = Arc<Mutex<HashMap<String, (Arc<[u8]>, Parsed)>>>;
+
 /// A renderer over one source that shares parsed files between renders
 /// (a base used by 50 overlays is read and parsed once). `Sync`: render overlays in parallel.
 pub struct Renderer<'s> {
@@ -58,6 +64,7 @@ pub struct Renderer<'s> {
     opts: RenderOptions,
     files: Mutex<HashMap<String, Parsed>>,
     kusts: Mutex<HashMap<String, Arc<Result<Kustomization>>>>,
+    shared: SharedParses,
 }
 
 struct Acc<'r> {
@@ -75,7 +82,16 @@ impl<'s> Renderer<'s> {
             opts,
             files: Mutex::new(HashMap::new()),
             kusts: Mutex::new(HashMap::new()),
+            shared: SharedParses::default(),
         }
+    }
+
+    /// Share parsed files with `other` (a renderer of another revision of the same
+    /// repository, with the same options): files whose bytes are equal in both
+    /// trees are parsed once.
+    pub fn sharing_parses_with(mut self, other: &Renderer<'_>) -> Renderer<'s> {
+        self.shared = other.shared.clone();
+        self
     }
 
     /// The source read from.
@@ -120,16 +136,38 @@ impl<'s> Renderer<'s> {
         if let Some(p) = self.files.lock().expect("cache").get(path) {
             return p.clone();
         }
-        let result = self
-            .src
-            .read(path)
-            .and_then(|bytes| decode(&bytes, path))
-            .and_then(|text| {
-                let mut o = ParseOptions::resource();
-                o.limits = self.opts.limits;
-                parse_stream(&text, path, &o)
-            });
-        let p = Arc::new(result);
+        let p = match self.src.read(path) {
+            Err(e) => Arc::new(Err(e)),
+            Ok(bytes) => {
+                // Only renderers that share (see `sharing_parses_with`) keep the bytes.
+                let sharing = Arc::strong_count(&self.shared) > 1;
+                let known = self
+                    .shared
+                    .lock()
+                    .expect("cache")
+                    .get(path)
+                    .filter(|(b, _)| Arc::ptr_eq(b, &bytes) || b[..] == bytes[..])
+                    .map(|(_, p)| p.clone());
+                match known {
+                    Some(p) => p,
+                    None => {
+                        let result = decode(&bytes, path).and_then(|text| {
+                            let mut o = ParseOptions::resource();
+                            o.limits = self.opts.limits;
+                            parse_stream(&text, path, &o)
+                        });
+                        let p = Arc::new(result);
+                        if sharing {
+                            self.shared
+                                .lock()
+                                .expect("cache")
+                                .insert(path.to_string(), (bytes, p.clone()));
+                        }
+                        p
+                    }
+                }
+            }
+        };
         self.files
             .lock()
             .expect("cache")
