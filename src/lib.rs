@@ -6,6 +6,7 @@
 
 pub mod diff;
 pub mod error;
+pub mod forge;
 pub mod kustomize;
 pub mod model;
 pub mod policy;

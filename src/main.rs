@@ -31,6 +31,8 @@ enum Command {
     Diff(DiffArgs),
     /// The gate: fail when a change touches several environments, smuggles kinds, or skips promotion.
     Check(CheckArgs),
+    /// Post (or update) the check verdict and the rendered diff as a pull/merge request comment.
+    Comment(CommentArgs),
     /// List each overlay with its environment and how that was decided.
     Overlays(OverlaysArgs),
     /// Explain a rule: what it checks, why, and how to satisfy it.
@@ -73,8 +75,27 @@ struct CheckArgs {
     #[command(flatten)]
     revs: RevArgs,
     /// Output format.
-    #[arg(long, value_parser = ["text", "json"], default_value = "text")]
+    #[arg(long, value_parser = ["text", "json", "sarif"], default_value = "text")]
     format: String,
+    /// Read the configuration from this file on disk instead of `.manifest-gate.yaml` at the base revision.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct CommentArgs {
+    #[command(flatten)]
+    revs: RevArgs,
+    /// Where to post: github (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL)
+    /// or gitlab (GITLAB_TOKEN, CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID).
+    #[arg(long, value_parser = ["github", "gitlab"])]
+    forge: String,
+    /// Pull request number (GitHub) or merge request iid (GitLab); default from the CI environment.
+    #[arg(long, value_name = "N")]
+    pr: Option<u64>,
+    /// Print the comment body instead of posting it (no token or network needed).
+    #[arg(long)]
+    dry_run: bool,
     /// Read the configuration from this file on disk instead of `.manifest-gate.yaml` at the base revision.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -121,6 +142,7 @@ fn main() -> ExitCode {
         Command::Render(a) => cmd_render(a),
         Command::Diff(a) => cmd_diff(a),
         Command::Check(a) => cmd_check(a),
+        Command::Comment(a) => cmd_comment(a),
         Command::Overlays(a) => cmd_overlays(a),
         Command::Explain { rule } => cmd_explain(&rule),
     };
@@ -296,12 +318,50 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
         mode: a.revs.renderer,
     };
     let outcome = policy::check(&root, &a.revs.base, &a.revs.head, &opts)?;
+    if a.format == "sarif" {
+        print!("{}", manifest_gate::report::sarif::render_sarif(&outcome));
+        return Ok(ExitCode::from(outcome.exit_code() as u8));
+    }
     let format = if a.format == "json" {
         policy::Format::Json
     } else {
         policy::Format::Text
     };
     print!("{}", policy::render_check(&outcome, format));
+    Ok(ExitCode::from(outcome.exit_code() as u8))
+}
+
+fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
+    use manifest_gate::{forge, policy, report};
+    let kind: forge::Forge = a.forge.parse()?;
+    // Resolve where to post before the (slow) rendering, so a missing
+    // variable fails fast.
+    let target = if a.dry_run {
+        None
+    } else {
+        Some(forge::Target::from_env(kind, a.pr, |k| {
+            std::env::var(k).ok()
+        })?)
+    };
+    let root = repo_root(a.revs.repo.as_deref())?;
+    let opts = policy::CheckOptions {
+        config: a.config,
+        mode: a.revs.renderer,
+    };
+    let outcome = policy::check(&root, &a.revs.base, &a.revs.head, &opts)?;
+    let md = report::render_report(&outcome.report, report::Format::Markdown);
+    let body = forge::comment_body(&outcome, &md, kind.limit());
+    match target {
+        None => print!("{body}"),
+        Some(t) => {
+            let posted = forge::upsert(&t, &body)?;
+            println!(
+                "manifest-gate: {posted} on {} ({})",
+                t.describe(),
+                if outcome.passed() { "passed" } else { "failed" }
+            );
+        }
+    }
     Ok(ExitCode::from(outcome.exit_code() as u8))
 }
 

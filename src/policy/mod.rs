@@ -128,6 +128,8 @@ pub struct CheckOutcome {
     pub violations: Vec<Violation>,
     /// The diff, as JSON.
     pub diff: serde_json::Value,
+    /// The diff itself (for reports that render it, e.g. the PR comment).
+    pub report: crate::diff::DiffReport,
     /// Source texts for snippets: (side, path) -> text.
     pub texts: BTreeMap<(Side, String), String>,
 }
@@ -329,7 +331,25 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
             let Some(env) = a.env.as_deref().and_then(|e| cfg.env(e)) else {
                 continue;
             };
-            let Some(prev) = env.after.as_deref() else {
+            // The nearest earlier environment that has overlays at base: an
+            // environment of the chain with no overlay at all (an inferred `staging`
+            // in a repository without one) is skipped, not demanded.
+            let has_overlays = |name: &str| {
+                sides.base.keys().any(|p| {
+                    let a = assign.get(p).cloned().unwrap_or_else(|| cfg.assign(p));
+                    a.env.as_deref() == Some(name)
+                })
+            };
+            let mut prev = env.after.as_deref();
+            let mut hops = 0;
+            while let Some(p) = prev {
+                if has_overlays(p) || hops > cfg.environments.len() {
+                    break;
+                }
+                prev = cfg.env(p).and_then(|e| e.after.as_deref());
+                hops += 1;
+            }
+            let Some(prev) = prev else {
                 continue;
             };
             if let Some((cand, v)) =
@@ -405,6 +425,7 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
         unassigned,
         violations,
         diff,
+        report,
         texts,
     })
 }

@@ -2,6 +2,7 @@
 //! `docs/diff-json.md`) and `markdown` (pull-request comments).
 
 mod markdown;
+pub mod sarif;
 mod text;
 
 use crate::diff::DiffReport;
