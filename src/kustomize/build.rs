@@ -2,6 +2,7 @@
 //! top-level steps (hash suffixes, name references, vars, local-config, sort).
 
 use super::config::TransformerConfig;
+use super::guard::{self, Budget, Guarded};
 use super::kustomization::{KustKind, Kustomization, FILE_NAMES};
 use super::{generators, nameref, patch, replacements, sort, transformers, vars};
 use crate::error::{Error, Result};
@@ -18,10 +19,29 @@ use std::sync::{Arc, Mutex};
 type Cfg = Cow<'static, TransformerConfig>;
 
 /// Rendering options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RenderOptions {
-    /// Parse limits for every file read.
+    /// Parse limits for every file read (`max_file_bytes` is the per-file cap).
     pub limits: crate::yaml::Limits,
+    /// Most bytes one render may read, all files together.
+    pub max_render_bytes: u64,
+    /// Wall-clock budget of one render (one overlay); `None`: unlimited.
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// The default per-render byte budget (64 MiB).
+pub const DEFAULT_MAX_RENDER_BYTES: u64 = 64 << 20;
+/// The default wall-clock budget per overlay.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl Default for RenderOptions {
+    fn default() -> RenderOptions {
+        RenderOptions {
+            limits: crate::yaml::Limits::default(),
+            max_render_bytes: DEFAULT_MAX_RENDER_BYTES,
+            timeout: Some(DEFAULT_TIMEOUT),
+        }
+    }
 }
 
 /// The result of rendering one kustomization.
@@ -49,7 +69,10 @@ pub fn render(src: &dyn Source, dir: &str, opts: &RenderOptions) -> Result<Rende
     Renderer::new(src, opts.clone()).render(dir)
 }
 
-type Parsed = Arc<Result<Vec<Node>>>;
+/// A parsed file and its size in bytes.
+type Parsed = Arc<(u64, Result<Vec<Node>>)>;
+/// A parsed kustomization file and its size in bytes.
+type ParsedKust = Arc<(u64, Result<Kustomization>)>;
 
 /// Parsed files shared between renderers of different trees (the two sides of a
 /// diff): path -> (the bytes parsed, the result). An entry is used only when the
@@ -63,7 +86,7 @@ pub struct Renderer<'s> {
     src: &'s dyn Source,
     opts: RenderOptions,
     files: Mutex<HashMap<String, Parsed>>,
-    kusts: Mutex<HashMap<String, Arc<Result<Kustomization>>>>,
+    kusts: Mutex<HashMap<String, ParsedKust>>,
     shared: SharedParses,
 }
 
@@ -72,6 +95,9 @@ struct Acc<'r> {
     chain: Vec<String>,
     vars: Vec<vars::Var>,
     r: &'r Renderer<'r>,
+    /// The source, charging every read to `budget`.
+    src: &'r dyn Source,
+    budget: &'r Budget,
 }
 
 impl<'s> Renderer<'s> {
@@ -99,14 +125,31 @@ impl<'s> Renderer<'s> {
         self.src
     }
 
+    /// The options renders use.
+    pub fn options(&self) -> &RenderOptions {
+        &self.opts
+    }
+
     /// Render the kustomization in `dir`.
     pub fn render(&self, dir: &str) -> Result<Rendered> {
         let dir = source::join("", dir)?;
+        let budget = Budget::new(
+            &dir,
+            self.opts.limits.max_file_bytes as u64,
+            self.opts.max_render_bytes,
+            self.opts.timeout,
+        );
+        let guarded = Guarded {
+            inner: self.src,
+            budget: &budget,
+        };
         let mut acc = Acc {
             inputs: Vec::new(),
             chain: Vec::new(),
             vars: Vec::new(),
             r: self,
+            src: &guarded,
+            budget: &budget,
         };
         let mut res = Vec::new();
         let mut cfg: Cfg = Cow::Borrowed(TransformerConfig::builtin());
@@ -119,12 +162,15 @@ impl<'s> Renderer<'s> {
         )?;
         // Top-level steps.
         generators::apply_hash_suffixes(&mut res)?;
+        budget.tick()?;
         nameref::fix_name_references(&mut res, &cfg)?;
+        budget.tick()?;
         vars::check_duplicates(&acc.vars)?;
         vars::resolve(&mut res, &acc.vars, &cfg)?;
         res.retain(|r| !is_local_config(r));
         sort::sort(&k, &mut res)?;
         check_output(&res)?;
+        budget.tick()?;
         Ok(Rendered {
             resources: res,
             inputs: acc.inputs.into_iter().collect(),
@@ -136,8 +182,14 @@ impl<'s> Renderer<'s> {
         if let Some(p) = self.files.lock().expect("cache").get(path) {
             return p.clone();
         }
-        let p = match self.src.read(path) {
-            Err(e) => Arc::new(Err(e)),
+        let mut size = 0;
+        let result = self.src.read(path).and_then(|bytes| {
+            size = bytes.len() as u64;
+            self.check_size(path, size)?;
+            Ok(bytes)
+        });
+        let p = match result {
+            Err(e) => Arc::new((size, Err(e))),
             Ok(bytes) => {
                 // Only renderers that share (see `sharing_parses_with`) keep the bytes.
                 let sharing = Arc::strong_count(&self.shared) > 1;
@@ -156,7 +208,7 @@ impl<'s> Renderer<'s> {
                             o.limits = self.opts.limits;
                             parse_stream(&text, path, &o)
                         });
-                        let p = Arc::new(result);
+                        let p = Arc::new((size, result));
                         if sharing {
                             self.shared
                                 .lock()
@@ -175,16 +227,32 @@ impl<'s> Renderer<'s> {
         p
     }
 
-    fn kustomization(&self, file: &str) -> Arc<Result<Kustomization>> {
+    fn check_size(&self, path: &str, size: u64) -> Result<()> {
+        let max = self.opts.limits.max_file_bytes as u64;
+        if size > max {
+            return Err(Error::in_file(
+                path,
+                format!("'{path}' is {size} bytes, over the limit of {max} bytes per file (--max-file-bytes)"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn kustomization(&self, file: &str) -> ParsedKust {
         if let Some(k) = self.kusts.lock().expect("cache").get(file) {
             return k.clone();
         }
+        let mut size = 0;
         let result = self
             .src
             .read(file)
-            .and_then(|bytes| decode(&bytes, file))
+            .and_then(|bytes| {
+                size = bytes.len() as u64;
+                self.check_size(file, size)?;
+                decode(&bytes, file)
+            })
             .and_then(|text| Kustomization::parse(&text, file));
-        let k = Arc::new(result);
+        let k = Arc::new((size, result));
         self.kusts
             .lock()
             .expect("cache")
@@ -219,16 +287,9 @@ fn find_nonfinite(n: &Node) -> Option<Value> {
     }
 }
 
-fn is_remote(s: &str) -> bool {
-    s.contains("://")
-        || s.starts_with("git@")
-        || s.starts_with("github.com/")
-        || s.contains("?ref=")
-}
-
 impl<'r> Acc<'r> {
     fn find_kustomization_file(&mut self, dir: &str, at: &Pos) -> Result<String> {
-        let src = self.r.src;
+        let src = self.src;
         let mut found = Vec::new();
         for name in FILE_NAMES {
             let p = if dir.is_empty() {
@@ -281,12 +342,19 @@ impl<'r> Acc<'r> {
                 ));
             }
         }
+        self.budget.tick()?;
         let file = self.find_kustomization_file(dir, at)?;
         self.inputs.push(file.clone());
-        let k = match &*self.r.kustomization(&file) {
+        let cached = self.r.kustomization(&file);
+        let k = match &cached.1 {
             Ok(k) => k.clone(),
             Err(e) => return Err(e.clone()),
         };
+        self.budget.charge(&file, cached.0)?;
+        // Refused whatever the renderer (no fallback): remote content, helm,
+        // plugins and functions; every path field confined to the repository.
+        guard::check_refused(&k, self.src)?;
+        guard::check_paths(&k)?;
         match (expect, k.kind) {
             (KustKind::Kustomization, KustKind::Component) => {
                 return Err(Error::at(
@@ -325,14 +393,14 @@ impl<'r> Acc<'r> {
         res: &mut Vec<Resource>,
         cfg: &mut Cfg,
     ) -> Result<()> {
-        let src = self.r.src;
+        let src = self.src;
         // 1. resources
         let mut ids = IdIndex::default();
         for (entry, pos) in k.strings("resources")? {
-            if is_remote(&entry) {
+            if guard::is_remote(&entry) {
                 return Err(Error::at(
                     &pos,
-                    format!("remote resource '{entry}' is not supported by the native renderer (use --renderer kustomize)"),
+                    format!("'resources' entry '{entry}' is remote: remote content is never fetched (vendor it into the repository)"),
                 ));
             }
             let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
@@ -375,10 +443,13 @@ impl<'r> Acc<'r> {
             let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
             self.inputs.push(path.clone());
             let parsed = self.r.parsed(&path);
-            let docs = match &*parsed {
+            let docs = match &parsed.1 {
                 Ok(d) => d,
                 Err(e) => return Err(e.clone().or_at(&pos)),
             };
+            self.budget
+                .charge(&path, parsed.0)
+                .map_err(|e| e.or_at(&pos))?;
             for d in docs.iter().filter(|d| !d.is_null()) {
                 cfg.to_mut().merge(&TransformerConfig::parse(d)?);
             }
@@ -387,10 +458,10 @@ impl<'r> Acc<'r> {
         generators::run_generators(k, src, res, &mut self.inputs)?;
         // 4. components, on this accumulator
         for (entry, pos) in k.strings("components")? {
-            if is_remote(&entry) {
+            if guard::is_remote(&entry) {
                 return Err(Error::at(
                     &pos,
-                    format!("remote component '{entry}' is not supported by the native renderer (use --renderer kustomize)"),
+                    format!("'components' entry '{entry}' is remote: remote content is never fetched (vendor it into the repository)"),
                 ));
             }
             let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
@@ -407,19 +478,24 @@ impl<'r> Acc<'r> {
             }
         }
         // 5. builtin transformers, in kustomize's fixed order
+        let budget = self.budget;
+        budget.tick()?;
         patch::patches_strategic_merge(k, src, res, &mut self.inputs)?;
         drop_empty(res);
         patch::patches(k, src, res, &mut self.inputs)?;
         drop_empty(res);
+        budget.tick()?;
         transformers::namespace(k, res, cfg)?;
         transformers::prefix_suffix(k, res, cfg)?;
         transformers::labels(k, res, cfg)?;
         transformers::annotations(k, res, cfg)?;
+        budget.tick()?;
         patch::patches_json6902(k, src, res, &mut self.inputs)?;
         drop_empty(res);
         transformers::replicas(k, res, cfg)?;
         transformers::images(k, res, cfg)?;
         replacements::replacements(k, src, res, &mut self.inputs)?;
+        budget.tick()?;
         // 6. vars
         let vs = vars::collect(k, res)?;
         self.vars.extend(vs);
@@ -430,10 +506,11 @@ impl<'r> Acc<'r> {
     fn load_resources(&mut self, path: &str) -> Result<Vec<Resource>> {
         self.inputs.push(path.to_string());
         let parsed = self.r.parsed(path);
-        let docs = match &*parsed {
+        let docs = match &parsed.1 {
             Ok(d) => d,
             Err(e) => return Err(e.clone()),
         };
+        self.budget.charge(path, parsed.0)?;
         let mut out = Vec::new();
         for d in docs {
             if d.is_null() {

@@ -29,6 +29,8 @@ pub struct CheckOptions {
     pub config: Option<PathBuf>,
     /// Which renderer the diff uses (`--renderer`).
     pub mode: crate::kustomize::Mode,
+    /// Budgets for every render.
+    pub render: crate::kustomize::RenderOptions,
 }
 
 /// Output format of [`render_check`].
@@ -213,6 +215,7 @@ fn run_diff(
 ) -> Result<(DiffReport, RenderedSides)> {
     let dopts = crate::diff::DiffOptions {
         mode: opts.mode,
+        render: opts.render.clone(),
         ..Default::default()
     };
     crate::diff::diff_revisions(repo, base, head, &dopts)
@@ -415,6 +418,13 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
             texts.insert(key, t);
         }
     }
+    // Source lines of Secret values are never shown in a snippet.
+    let secret_lines = secret_source_lines(&report);
+    for ((_, file), text) in texts.iter_mut() {
+        if let Some(lines) = secret_lines.get(file.as_str()) {
+            *text = redact_lines(text, lines);
+        }
+    }
     violations.sort_by_key(|v| (rule_rank(v.rule), v.pos.clone()));
     let diff = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
     Ok(CheckOutcome {
@@ -428,6 +438,47 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
         report,
         texts,
     })
+}
+
+/// (file -> lines) that produce a value of a Secret in the diff.
+fn secret_source_lines(report: &DiffReport) -> BTreeMap<&str, std::collections::BTreeSet<u32>> {
+    let mut out: BTreeMap<&str, std::collections::BTreeSet<u32>> = BTreeMap::new();
+    for o in &report.overlays {
+        for c in o.changes.iter().filter(|c| c.secret) {
+            let srcs = c
+                .fields
+                .iter()
+                .filter_map(|f| f.source.as_ref())
+                .chain(c.origin.as_ref());
+            for s in srcs {
+                out.entry(s.path.as_str()).or_default().insert(s.line);
+            }
+        }
+    }
+    out
+}
+
+/// Replace the value part of the given (1-based) lines by `<redacted>`,
+/// keeping the indentation and the key.
+fn redact_lines(text: &str, lines: &std::collections::BTreeSet<u32>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if !lines.contains(&(i as u32 + 1)) {
+            out.push_str(line);
+            continue;
+        }
+        let body = line.trim_end_matches(['\n', '\r']);
+        let keep = match (body.find(": "), body.find('=')) {
+            (Some(c), Some(e)) if e < c => e + 1,
+            (Some(c), _) => c + 2,
+            (None, Some(e)) => e + 1,
+            (None, None) => body.len() - body.trim_start().len(),
+        };
+        out.push_str(&body[..keep]);
+        out.push_str("<redacted>");
+        out.push_str(&line[body.len()..]);
+    }
+    out
 }
 
 fn rule_rank(rule: &str) -> usize {
@@ -678,12 +729,19 @@ fn promotion_order(
                                     .find(|(p, _)| *p == path)
                                     .map(|(_, x)| pnorm.apply(x));
                                 if pv.as_ref() != Some(&head_norm.apply(&v)) {
+                                    let (here, there) = if ch.secret {
+                                        (
+                                            "set".to_string(),
+                                            if pv.is_some() { "different" } else { "absent" }
+                                                .to_string(),
+                                        )
+                                    } else {
+                                        (show(Some(&v)), show(pv.as_ref()))
+                                    };
                                     missing.push((
                                         format!(
-                                            "{} {bn}: {path} is {} here but {} in {cand}",
+                                            "{} {bn}: {path} is {here} here but {there} in {cand}",
                                             ch.kind,
-                                            show(Some(&v)),
-                                            show(pv.as_ref())
                                         ),
                                         src.clone(),
                                         false,
@@ -724,7 +782,11 @@ fn promotion_order(
                                     "{} {bn}: {} is removed here but still {} in {cand}",
                                     ch.kind,
                                     f.path,
-                                    show(shown_p.as_ref())
+                                    if ch.secret {
+                                        "set".to_string()
+                                    } else {
+                                        show(shown_p.as_ref())
+                                    }
                                 )
                             } else {
                                 format!(

@@ -31,6 +31,9 @@ pub struct Limits {
     pub max_file_bytes: usize,
     /// Most nodes that alias expansion may add in one file.
     pub max_alias_nodes: usize,
+    /// Most scalar bytes that alias expansion may add in one file (one large
+    /// anchored scalar referenced many times is a bomb too).
+    pub max_alias_bytes: usize,
     /// Deepest nesting of collections.
     pub max_depth: usize,
     /// Most documents in one file.
@@ -42,6 +45,7 @@ impl Default for Limits {
         Limits {
             max_file_bytes: 16 << 20,
             max_alias_nodes: 200_000,
+            max_alias_bytes: 4 << 20,
             max_depth: 128,
             max_documents: 10_000,
         }
@@ -133,6 +137,16 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
         ));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // YAML normalises line breaks in content to LF; the scanner does not accept
+    // CRLF inside multi-line quoted scalars, so normalise first (columns and
+    // lines are unchanged).
+    let crlf;
+    let text = if text.contains("\r\n") {
+        crlf = text.replace("\r\n", "\n");
+        crlf.as_str()
+    } else {
+        text
+    };
     let mut b = Builder {
         file: file.clone(),
         opts: *opts,
@@ -140,6 +154,7 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
         stack: Vec::new(),
         docs: Vec::new(),
         alias_nodes: 0,
+        alias_bytes: 0,
     };
     let mut parser = Parser::new_from_str(text);
     loop {
@@ -147,10 +162,17 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
             None => break,
             Some(Err(e)) => {
                 let m = e.marker();
-                return Err(Error::at(
-                    &Pos::new(&file, m.line() as u32, m.col() as u32 + 1),
-                    format!("malformed YAML: {}", e.info()),
-                ));
+                let pos = Pos::new(&file, m.line() as u32, m.col() as u32 + 1);
+                if e.info() == "recursion limit exceeded" {
+                    return Err(Error::at(
+                        &pos,
+                        format!(
+                            "YAML nesting deeper than {} levels",
+                            opts.limits.max_depth.min(255)
+                        ),
+                    ));
+                }
+                return Err(Error::at(&pos, format!("malformed YAML: {}", e.info())));
             }
             Some(Ok((ev, span))) => {
                 if b.event(ev, span)? {
@@ -179,17 +201,29 @@ enum Frame {
 struct Builder {
     file: Arc<str>,
     opts: ParseOptions,
-    anchors: HashMap<usize, (Node, usize)>,
+    anchors: HashMap<usize, (Node, (usize, usize))>,
     stack: Vec<Frame>,
     docs: Vec<Node>,
     alias_nodes: usize,
+    alias_bytes: usize,
 }
 
-fn count_nodes(n: &Node) -> usize {
-    1 + match &n.value {
-        Value::Seq(s) => s.iter().map(count_nodes).sum(),
-        Value::Map(m) => m.values().map(count_nodes).sum(),
-        _ => 0,
+/// Nodes and bytes (scalar text and keys) of a tree.
+fn count_nodes(n: &Node) -> (usize, usize) {
+    match &n.value {
+        Value::Seq(s) => s
+            .iter()
+            .map(count_nodes)
+            .fold((1, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+        Value::Map(m) => m
+            .iter()
+            .map(|(k, v)| {
+                let (n, b) = count_nodes(v);
+                (n, b + k.len())
+            })
+            .fold((1, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+        Value::Str(s) => (1, s.len()),
+        _ => (1, 8),
     }
 }
 
@@ -222,11 +256,12 @@ impl Builder {
             }
             Event::Alias(id) => {
                 let pos = self.pos(&span);
-                let (node, size) = match self.anchors.get(&id) {
-                    Some(x) => x.clone(),
+                let (size, bytes) = match self.anchors.get(&id) {
+                    Some((_, s)) => *s,
                     None => return Err(Error::at(&pos, "alias of an unknown anchor")),
                 };
-                self.alias_nodes += size;
+                self.alias_nodes = self.alias_nodes.saturating_add(size);
+                self.alias_bytes = self.alias_bytes.saturating_add(bytes);
                 if self.alias_nodes > self.opts.limits.max_alias_nodes {
                     return Err(Error::at(
                         &pos,
@@ -236,6 +271,17 @@ impl Builder {
                         ),
                     ));
                 }
+                if self.alias_bytes > self.opts.limits.max_alias_bytes {
+                    return Err(Error::at(
+                        &pos,
+                        format!(
+                            "alias expansion exceeds the budget of {} bytes (a YAML alias bomb?)",
+                            self.opts.limits.max_alias_bytes
+                        ),
+                    ));
+                }
+                // Checked above: the clone is bounded by the budgets.
+                let node = self.anchors[&id].0.clone();
                 self.push_value(node, 0, true)?;
             }
             Event::Scalar(text, style, anchor, tag) => {
