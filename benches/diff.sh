@@ -108,16 +108,23 @@ if [ -n "${ONE_LINE:-}${PRUNE:-}" ]; then
   git -C "$clone" config user.email bench@example.com; git -C "$clone" config user.name bench
   repo=$clone
   if [ -n "${PRUNE:-}" ]; then
-    pruned=0
-    while read -r d; do
-      if ! "$kubectl" kustomize "$repo/$d" >/dev/null 2>&1 \
-        || ! "$bin" render "$repo/$d" --repo "$repo" --renderer "$renderer" >/dev/null 2>&1; then
-        for n in kustomization.yaml kustomization.yml Kustomization; do
-          [ -f "$repo/$d/$n" ] && git -C "$repo" rm -q "$d/$n"
-        done
-        pruned=$((pruned + 1))
-      fi
-    done < <(entry_points "$repo")
+    # Removing an overlay can expose what it referenced as new entry points: repeat
+    # until every entry point renders.
+    pruned=0; declare -A checked=(); again=1
+    while [ $again = 1 ]; do
+      again=0
+      while read -r d; do
+        [ -n "${checked[$d]:-}" ] && continue
+        checked[$d]=1
+        if ! "$kubectl" kustomize "$repo/$d" >/dev/null 2>&1 \
+          || ! "$bin" render "$repo/$d" --repo "$repo" --renderer "$renderer" >/dev/null 2>&1; then
+          for n in kustomization.yaml kustomization.yml Kustomization; do
+            if [ -f "$repo/$d/$n" ]; then git -C "$repo" rm -q "$d/$n"; fi
+          done
+          pruned=$((pruned + 1)); again=1
+        fi
+      done < <(entry_points "$repo")
+    done
     git -C "$repo" commit -q --allow-empty -m "bench: drop overlays that do not render offline"
     echo "pruned $pruned entry-point overlays that do not render offline"
   fi
