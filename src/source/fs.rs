@@ -5,9 +5,9 @@
 use super::resolve::{self, Raw, Resolved};
 use super::{EntryKind, Source, DEFAULT_MAX_FILE_BYTES};
 use crate::error::{Error, Result};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
-use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 /// The working tree under a root directory. What each path names (file,
