@@ -133,6 +133,9 @@ struct DiffArgs {
     /// Render every overlay at both revisions, even those whose inputs did not change.
     #[arg(long)]
     full: bool,
+    /// Configuration (for environment names) on disk instead of `.manifest-gate.yaml` at the base revision.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -375,7 +378,8 @@ fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
         render: a.revs.limits.options(),
         ..Default::default()
     };
-    let (rep, _) = diff::diff_revisions(&root, &a.revs.base, &a.revs.head, &opts)?;
+    let (mut rep, _) = diff::diff_revisions(&root, &a.revs.base, &a.revs.head, &opts)?;
+    manifest_gate::policy::label_environments(&root, &a.revs.base, a.config.as_deref(), &mut rep)?;
     let format = match a.format.as_str() {
         "json" => report::Format::Json,
         "markdown" => report::Format::Markdown,

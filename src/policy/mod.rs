@@ -221,13 +221,37 @@ fn run_diff(
     crate::diff::diff_revisions(repo, base, head, &dopts)
 }
 
+/// Give every overlay of `report` the environment the configuration assigns it
+/// (`None` for unassigned overlays).
+pub fn set_environments(cfg: &Config, report: &mut crate::diff::DiffReport) {
+    for o in &mut report.overlays {
+        o.environment = cfg.assign(&o.path).env;
+    }
+}
+
+/// Label the overlays of a diff with their environments, using the configuration
+/// `manifest-gate check` would use (`.manifest-gate.yaml` at `base`, or `config`).
+pub fn label_environments(
+    repo: &Path,
+    base: &str,
+    config: Option<&Path>,
+    report: &mut crate::diff::DiffReport,
+) -> Result<()> {
+    let git = repo::open(repo)?;
+    let base_rev = repo::resolve(&git, base, "base")?;
+    let (cfg, _, _) = load_config(&git, &base_rev, config)?;
+    set_environments(&cfg, report);
+    Ok(())
+}
+
 /// Judge the change from `base` to `head` in the repository at `repo`.
 pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result<CheckOutcome> {
     let git = repo::open(repo)?;
     let base_rev = repo::resolve(&git, base, "base")?;
     let head_rev = repo::resolve(&git, head, "head")?;
     let (cfg, config_source, cfg_text) = load_config(&git, &base_rev, opts.config.as_deref())?;
-    let (report, sides) = run_diff(repo, base, head, opts)?;
+    let (mut report, sides) = run_diff(repo, base, head, opts)?;
+    set_environments(&cfg, &mut report);
 
     let mut violations = Vec::new();
     let base_files = repo::list_files(&git, &base_rev)?;

@@ -155,6 +155,12 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
         docs: Vec::new(),
         alias_nodes: 0,
         alias_bytes: 0,
+        eof_unterminated: unterminated_last_line(text),
+    };
+    let mut seps = LineSeparators {
+        text,
+        active: text.contains(['\u{2028}', '\u{2029}']),
+        cursor: (0, 0),
     };
     let mut parser = Parser::new_from_str(text);
     loop {
@@ -175,6 +181,7 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
                 return Err(Error::at(&pos, format!("malformed YAML: {}", e.info())));
             }
             Some(Ok((ev, span))) => {
+                let ev = seps.fix(ev, &span);
                 if b.event(ev, span)? {
                     break;
                 }
@@ -182,6 +189,165 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
         }
     }
     Ok(b.docs)
+}
+
+/// U+2028/U+2029 written raw are line breaks to libyaml (yaml.v3 reading
+/// resources, and the go-yaml emitter that prints kustomize's output, which
+/// writes them raw followed by indentation), but content to saphyr (YAML 1.2).
+/// Single-quoted and block scalars holding one are re-read the libyaml way.
+struct LineSeparators<'t> {
+    text: &'t str,
+    /// The text has a raw separator at all (otherwise nothing to do).
+    active: bool,
+    /// (char index, byte offset) of the last lookup: scalars arrive in order.
+    cursor: (usize, usize),
+}
+
+fn is_sep(c: char) -> bool {
+    c == '\u{2028}' || c == '\u{2029}'
+}
+
+fn is_yaml_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+impl<'t> LineSeparators<'t> {
+    fn fix<'e>(&mut self, ev: Event<'e>, span: &Span) -> Event<'e> {
+        if !self.active {
+            return ev;
+        }
+        match ev {
+            Event::Scalar(value, style, anchor, tag)
+                if value.contains(is_sep)
+                    && matches!(
+                        style,
+                        ScalarStyle::SingleQuoted | ScalarStyle::Literal | ScalarStyle::Folded
+                    ) =>
+            {
+                let fixed = if style == ScalarStyle::SingleQuoted {
+                    let at = self.byte_offset(span.start.index());
+                    single_quoted(&self.text[at..])
+                } else {
+                    // A block scalar's span starts at its first content
+                    // character, after the block's indentation.
+                    Some(strip_after_separators(&value, span.start.col()))
+                };
+                match fixed {
+                    Some(v) => Event::Scalar(v.into(), style, anchor, tag),
+                    None => Event::Scalar(value, style, anchor, tag),
+                }
+            }
+            ev => ev,
+        }
+    }
+
+    fn byte_offset(&mut self, char_index: usize) -> usize {
+        let (mut ci, mut bi) = self.cursor;
+        if char_index < ci {
+            (ci, bi) = (0, 0);
+        }
+        for c in self.text[bi..].chars() {
+            if ci == char_index {
+                break;
+            }
+            ci += 1;
+            bi += c.len_utf8();
+        }
+        self.cursor = (ci, bi);
+        bi
+    }
+}
+
+/// A single-quoted scalar (from its opening quote) decoded as libyaml does:
+/// blanks around line breaks dropped, a `\n` break folded to a space, a
+/// U+2028/U+2029 break kept.
+fn single_quoted(raw: &str) -> Option<String> {
+    let mut it = raw.chars().peekable();
+    if it.next() != Some('\'') {
+        return None;
+    }
+    let mut out = String::new();
+    loop {
+        loop {
+            match *it.peek()? {
+                '\'' => {
+                    it.next();
+                    if it.peek() == Some(&'\'') {
+                        it.next();
+                        out.push('\'');
+                    } else {
+                        return Some(out);
+                    }
+                }
+                ' ' | '\t' => break,
+                c if is_yaml_break(c) => break,
+                c => {
+                    out.push(c);
+                    it.next();
+                }
+            }
+        }
+        let mut whitespace = String::new();
+        let mut leading: Option<char> = None;
+        let mut trailing = String::new();
+        loop {
+            match it.peek().copied() {
+                Some(c @ (' ' | '\t')) => {
+                    if leading.is_none() {
+                        whitespace.push(c);
+                    }
+                    it.next();
+                }
+                Some(c) if is_yaml_break(c) => {
+                    it.next();
+                    let b = match c {
+                        '\r' => {
+                            if it.peek() == Some(&'\n') {
+                                it.next();
+                            }
+                            '\n'
+                        }
+                        '\n' | '\u{85}' => '\n',
+                        sep => sep,
+                    };
+                    if leading.is_none() {
+                        leading = Some(b);
+                    } else {
+                        trailing.push(b);
+                    }
+                }
+                _ => break,
+            }
+        }
+        match leading {
+            Some('\n') if trailing.is_empty() => out.push(' '),
+            Some('\n') => out.push_str(&trailing),
+            Some(b) => {
+                out.push(b);
+                out.push_str(&trailing);
+            }
+            None => out.push_str(&whitespace),
+        }
+    }
+}
+
+/// Drop up to `n` spaces after each U+2028/U+2029: the indentation libyaml
+/// skips after a line break, which saphyr keeps as content.
+fn strip_after_separators(value: &str, n: usize) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut skip = 0;
+    for c in value.chars() {
+        if skip > 0 && c == ' ' {
+            skip -= 1;
+            continue;
+        }
+        skip = 0;
+        out.push(c);
+        if is_sep(c) {
+            skip = n;
+        }
+    }
+    out
 }
 
 enum Frame {
@@ -206,6 +372,18 @@ struct Builder {
     docs: Vec<Node>,
     alias_nodes: usize,
     alias_bytes: usize,
+    /// The input's length in chars when its last line holds content but no line
+    /// break: a block scalar ending there gets no final newline (go-yaml), while
+    /// saphyr adds one.
+    eof_unterminated: Option<usize>,
+}
+
+fn unterminated_last_line(text: &str) -> Option<usize> {
+    let last = text.rsplit(['\n', '\r']).next().unwrap_or("");
+    if last.trim().is_empty() {
+        return None;
+    }
+    Some(text.chars().count())
 }
 
 /// Nodes and bytes (scalar text and keys) of a tree.
@@ -286,8 +464,27 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let pos = self.pos(&span);
+                let mut text = text;
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && self.eof_unterminated == Some(span.end.index())
+                    && text.ends_with('\n')
+                {
+                    let mut t = text.into_owned();
+                    t.pop();
+                    text = t.into();
+                }
                 let value = self.resolve(&text, style, tag.as_deref(), &pos)?;
-                self.push_value(Node::new(value, pos), anchor, false)?;
+                let mut node = Node::new(value, pos);
+                if style == ScalarStyle::Plain {
+                    let keep = match &node.value {
+                        Value::Str(s) => s != text.as_ref(),
+                        _ => true,
+                    };
+                    if keep {
+                        node.raw = Some(Arc::from(text.as_ref()));
+                    }
+                }
+                self.push_value(node, anchor, false)?;
             }
             Event::SequenceStart(anchor, _) => {
                 self.check_depth(&span)?;
@@ -477,11 +674,15 @@ pub(crate) fn resolve_plain(text: &str, schema: Schema) -> Value {
             _ => {}
         }
     }
-    if let Some(v) = parse_int(text) {
-        return v;
-    }
-    if let Some(f) = parse_float(text) {
-        return Value::Float(f);
+    // go-yaml only tries numbers for plain scalars starting with a digit, a sign
+    // or a dot (its resolve table): `_0` is a string.
+    if text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.')) {
+        if let Some(v) = parse_int(text) {
+            return v;
+        }
+        if let Some(f) = parse_float(text) {
+            return Value::Float(f);
+        }
     }
     if schema == Schema::Resource {
         if let Some(ts) = parse_timestamp(text) {
@@ -491,7 +692,26 @@ pub(crate) fn resolve_plain(text: &str, schema: Schema) -> Value {
     Value::Str(text.to_string())
 }
 
+/// A plain integer literal beyond i64 that fits u64 (Go decodes it as uint64
+/// and prints it exactly).
+pub(crate) fn exact_uint(text: &str) -> Option<u64> {
+    let v = int_literal(text)?;
+    if v > i64::MAX as i128 {
+        u64::try_from(v).ok()
+    } else {
+        None
+    }
+}
+
 fn parse_int(text: &str) -> Option<Value> {
+    let v = int_literal(text)?;
+    match i64::try_from(v) {
+        Ok(i) => Some(Value::Int(i)),
+        Err(_) => Some(Value::Float(v as f64)),
+    }
+}
+
+fn int_literal(text: &str) -> Option<i128> {
     let (neg, body) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
@@ -522,13 +742,7 @@ fn parse_int(text: &str) -> Option<Value> {
         return None;
     }
     match i128::from_str_radix(&clean, radix) {
-        Ok(v) => {
-            let v = if neg { -v } else { v };
-            match i64::try_from(v) {
-                Ok(i) => Some(Value::Int(i)),
-                Err(_) => Some(Value::Float(v as f64)),
-            }
-        }
+        Ok(v) => Some(if neg { -v } else { v }),
         Err(_) => None,
     }
 }
@@ -580,19 +794,120 @@ fn parse_float(text: &str) -> Option<f64> {
     text.replace('_', "").parse::<f64>().ok()
 }
 
-/// yaml.v3 decodes plain timestamps to time.Time; JSON prints them RFC 3339.
+/// yaml.v3 decodes plain timestamps to time.Time (only ones Go's `time.Parse`
+/// accepts with its layouts `2006-1-2T15:4:5.999999999Z07:00` (also with `t`),
+/// `2006-1-2 15:4:5.999999999` and `2006-1-2`); JSON prints them RFC 3339
+/// (nanoseconds, trailing zeros trimmed). Invalid dates stay strings.
 fn parse_timestamp(text: &str) -> Option<String> {
     let b = text.as_bytes();
-    if b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-    {
-        return Some(format!("{text}T00:00:00Z"));
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
     }
-    None
+    let year: u32 = text[..4].parse().ok()?;
+    let mut i = 5;
+    // Go's getnum (not fixed width): one digit, or two when the second is a digit.
+    let num = |i: &mut usize| -> Option<u32> {
+        let d0 = *b.get(*i)?;
+        if !d0.is_ascii_digit() {
+            return None;
+        }
+        let mut v = (d0 - b'0') as u32;
+        *i += 1;
+        if let Some(d1) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+            v = v * 10 + (d1 - b'0') as u32;
+            *i += 1;
+        }
+        Some(v)
+    };
+    let month = num(&mut i)?;
+    if b.get(i) != Some(&b'-') {
+        return None;
+    }
+    i += 1;
+    let day = num(&mut i)?;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day == 0 || day > days {
+        return None;
+    }
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    if i == b.len() {
+        return Some(format!("{date}T00:00:00Z"));
+    }
+    let sep = b[i];
+    if !matches!(sep, b'T' | b't' | b' ') {
+        return None;
+    }
+    i += 1;
+    let hour = num(&mut i)?;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    let min = num(&mut i)?;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    let sec = num(&mut i)?;
+    if hour > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    let mut frac = String::new();
+    if matches!(b.get(i), Some(b'.') | Some(b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+        while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            if frac.len() < 9 {
+                frac.push(*c as char);
+            }
+            i += 1;
+        }
+        while frac.ends_with('0') {
+            frac.pop();
+        }
+    }
+    let zone = if sep == b' ' {
+        if i != b.len() {
+            return None;
+        }
+        "Z".to_string()
+    } else {
+        let rest = &text[i..];
+        if rest == "Z" {
+            "Z".to_string()
+        } else {
+            let rb = rest.as_bytes();
+            if rb.len() != 6
+                || !matches!(rb[0], b'+' | b'-')
+                || rb[3] != b':'
+                || ![1, 2, 4, 5].iter().all(|&k| rb[k].is_ascii_digit())
+            {
+                return None;
+            }
+            let hh: u32 = rest[1..3].parse().ok()?;
+            let mm: u32 = rest[4..6].parse().ok()?;
+            if hh > 23 || mm > 59 {
+                return None;
+            }
+            if hh == 0 && mm == 0 {
+                "Z".to_string()
+            } else {
+                rest.to_string()
+            }
+        }
+    };
+    let frac = if frac.is_empty() {
+        String::new()
+    } else {
+        format!(".{frac}")
+    };
+    Some(format!("{date}T{hour:02}:{min:02}:{sec:02}{frac}{zone}"))
 }
 
 #[cfg(test)]
@@ -618,6 +933,90 @@ mod tests {
         );
         assert_eq!(n.get_path(&["b", "c"]).unwrap().pos.line, 3);
         assert_eq!(n.get_path(&["b", "c"]).unwrap().pos.col, 6);
+    }
+
+    #[test]
+    fn block_scalar_at_unterminated_eof_has_no_final_newline() {
+        let d = p("a: |\n  x\n  y");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("x\ny"));
+        let d = p("a: |\n  x\n  y\n");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("x\ny\n"));
+        let d = p("a: >\n  x\n  y\n# c");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("x y\n"));
+        let d = p("b: 1\na: |+\n  x");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("x"));
+    }
+
+    #[test]
+    fn timestamps_as_go_parses_them() {
+        let t = |s: &str| parse_timestamp(s);
+        assert_eq!(t("2024-02-29").as_deref(), Some("2024-02-29T00:00:00Z"));
+        assert_eq!(t("2024-1-01").as_deref(), Some("2024-01-01T00:00:00Z"));
+        assert_eq!(t("2024-13-01"), None);
+        assert_eq!(t("2023-02-29"), None);
+        assert_eq!(t("2024-02-30"), None);
+        assert_eq!(
+            t("2001-12-14T21:59:43.10-05:00").as_deref(),
+            Some("2001-12-14T21:59:43.1-05:00")
+        );
+        assert_eq!(
+            t("2001-12-14t21:59:43.10Z").as_deref(),
+            Some("2001-12-14T21:59:43.1Z")
+        );
+        assert_eq!(t("2001-12-14 21:59:43.10 -5"), None);
+        assert_eq!(
+            t("2001-12-14 1:2:3").as_deref(),
+            Some("2001-12-14T01:02:03Z")
+        );
+    }
+
+    #[test]
+    fn big_integers_and_raw_text() {
+        let d = p("a: 18446744073709551615\nb: 0x1F\nc:\nd: ~\n");
+        assert_eq!(
+            d[0].get("a").unwrap().raw.as_deref().and_then(exact_uint),
+            Some(u64::MAX)
+        );
+        assert_eq!(d[0].get("b").unwrap().raw.as_deref(), Some("0x1F"));
+        assert!(d[0].get("c").unwrap().is_empty_null());
+        assert!(!d[0].get("d").unwrap().is_empty_null());
+    }
+
+    #[test]
+    fn numbers_start_with_a_digit_sign_or_dot() {
+        // Fuzz find: `_0` was read as the float 0.
+        let d = p("a: _0\nb: _1.5\nc: 1_0\nd: -1_0\ne: .5\n");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("_0"));
+        assert_eq!(d[0].get("b").unwrap().as_str(), Some("_1.5"));
+        assert_eq!(d[0].get("c").unwrap().value, Value::Int(10));
+        assert_eq!(d[0].get("d").unwrap().value, Value::Int(-10));
+        assert_eq!(d[0].get("e").unwrap().value, Value::Float(0.5));
+    }
+
+    #[test]
+    fn timestamps_need_a_valid_date() {
+        // Fuzz find: `5000-01-00` became a timestamp string, kustomize keeps it.
+        let d = p("a: 5000-01-00\nb: 2023-02-29\nc: 2024-02-29\nd: 2024-1-5\ne: 2024-13-01\n");
+        let s = |k: &str| d[0].get(k).unwrap().as_str().unwrap().to_string();
+        assert_eq!(s("a"), "5000-01-00");
+        assert_eq!(s("b"), "2023-02-29");
+        assert_eq!(s("c"), "2024-02-29T00:00:00Z");
+        assert_eq!(s("d"), "2024-01-05T00:00:00Z");
+        assert_eq!(s("e"), "2024-13-01");
+    }
+
+    #[test]
+    fn line_separators_are_breaks_as_in_libyaml() {
+        // Fuzz find: kustomize prints U+2028 raw in single-quoted and literal
+        // scalars, followed by indentation; libyaml reads that indentation away.
+        let d = p("a: 'x\u{2028}    y'\nb: 'x\u{2028}\n    y'\nc: |\n  x\u{2028}  y\n  z\nd: \"x\\L  y\"\ne: 'p  \u{2029}  q'\nf:\n  g: >-\n    x\u{2028}     y\n");
+        let s = |k: &str| d[0].get(k).unwrap().as_str().unwrap().to_string();
+        assert_eq!(s("a"), "x\u{2028}y");
+        assert_eq!(s("b"), "x\u{2028}\ny");
+        assert_eq!(s("c"), "x\u{2028}y\nz\n");
+        assert_eq!(s("d"), "x\u{2028}  y");
+        assert_eq!(s("e"), "p\u{2029}q");
+        assert_eq!(d[0].str_at(&["f", "g"]), Some("x\u{2028} y"));
     }
 
     #[test]

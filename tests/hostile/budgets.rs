@@ -36,7 +36,10 @@ fn bounded(r: &Repo, what: &str) {
     if let Some((rss_kb, secs, code)) = measure(&r.root(), &args) {
         eprintln!("{what}: exit {code}, {secs:.3} s, peak RSS {} KiB", rss_kb);
         assert_eq!(code, 2, "{what}");
-        assert!(secs < 1.0, "{what}: {secs} s");
+        assert!(
+            secs < 10.0,
+            "{what}: {secs} s (a hang guard; the sub-second figure is measured, not asserted)"
+        );
         assert!(rss_kb < 100 * 1024, "{what}: {rss_kb} KiB");
     }
 }
@@ -47,7 +50,7 @@ fn alias_bomb_fails_fast_and_small() {
     let r = repo_with("bomb.yaml", ALIAS_BOMB);
     let o = r.render_head("app");
     refused(&o, "app/bomb.yaml:", "alias expansion exceeds the budget");
-    assert!(o.secs < 1.0, "{} s", o.secs);
+    assert!(o.secs < 10.0, "{} s (hang guard)", o.secs);
     bounded(&r, "alias bomb (415 bytes)");
 }
 
@@ -59,7 +62,7 @@ fn alias_bomb_in_a_kustomization_file() {
     let o = r.render_head("app");
     assert_eq!(o.code, 2, "{o:#?}");
     assert!(!o.stderr.contains("panicked"));
-    assert!(o.secs < 1.0);
+    assert!(o.secs < 10.0, "hang guard");
 }
 
 #[test]
@@ -72,7 +75,7 @@ fn one_big_anchor_referenced_3000_times() {
         let r = repo_with("wide.yaml", &body);
         let o = r.render_head("app");
         refused(&o, "app/wide.yaml:", "alias expansion exceeds the budget");
-        assert!(o.secs < 1.0, "{what}: {} s", o.secs);
+        assert!(o.secs < 10.0, "{what}: {} s (hang guard)", o.secs);
         bounded(&r, &format!("47 KB file, {what} x3000"));
     }
 }
@@ -218,7 +221,7 @@ fn budgets_apply_to_diff_and_check() {
     for cmd in ["diff", "check"] {
         let o = r.run(&[cmd, "--base", &b, "--head", &h]);
         refused(&o, "app/cm.yaml:", "alias expansion exceeds the budget");
-        assert!(o.secs < 2.0);
+        assert!(o.secs < 10.0, "hang guard");
         let o = r.run(&[cmd, "--base", &b, "--head", &b, "--max-file-bytes", "10"]);
         refused(&o, "app/", "limit of 10 bytes");
     }
