@@ -37,6 +37,69 @@ enum Command {
     },
 }
 
+/// Budgets for every render (each overlay at each revision).
+#[derive(clap::Args, Clone)]
+struct LimitArgs {
+    /// Largest file read, in bytes (suffixes K, M, G, KiB, MiB, GiB accepted).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "16MiB")]
+    max_file_bytes: u64,
+    /// Most bytes one overlay's render may read, all files together.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "64MiB")]
+    max_render_bytes: u64,
+    /// Wall-clock budget per overlay (`500ms`, `30s`, `2m`; `0` for none).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "120s")]
+    timeout_per_overlay: std::time::Duration,
+}
+
+impl LimitArgs {
+    fn options(&self) -> RenderOptions {
+        let mut o = RenderOptions::default();
+        o.limits.max_file_bytes = usize::try_from(self.max_file_bytes).unwrap_or(usize::MAX);
+        o.max_render_bytes = self.max_render_bytes;
+        o.timeout = if self.timeout_per_overlay.is_zero() {
+            None
+        } else {
+            Some(self.timeout_per_overlay)
+        };
+        o
+    }
+}
+
+fn parse_bytes(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a byte count (e.g. 1048576, 512K, 16MiB)"))?;
+    let mul: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (use K, M or G)")),
+    };
+    n.checked_mul(mul)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+fn parse_duration(s: &str) -> std::result::Result<std::time::Duration, String> {
+    use std::time::Duration;
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (e.g. 500ms, 30s, 2m)"))?;
+    Ok(match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (use ms, s, m or h)")),
+    })
+}
+
 #[derive(clap::Args)]
 struct RevArgs {
     /// Base revision (the pull request's target).
@@ -51,6 +114,8 @@ struct RevArgs {
     /// native | kustomize | auto (native, falling back to an external kustomize where needed).
     #[arg(long, value_enum, default_value_t = Mode::Auto)]
     renderer: Mode,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 #[derive(clap::Args)]
@@ -63,6 +128,9 @@ struct DiffArgs {
     /// Render every overlay at both revisions, even those whose inputs did not change.
     #[arg(long)]
     full: bool,
+    /// Configuration (for environment names) on disk instead of `.manifest-gate.yaml` at the base revision.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -129,6 +197,8 @@ struct RenderArgs {
     /// auto: native, falling back to an external kustomize only where needed.
     #[arg(long, value_enum, default_value_t = Mode::Auto)]
     renderer: Mode,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 fn main() -> ExitCode {
@@ -210,35 +280,42 @@ fn locate(dir: Option<&Path>, repo: Option<&Path>) -> Result<(PathBuf, String)> 
     Ok((root, rel))
 }
 
-fn open_source(root: &Path, rev: Option<&str>) -> Result<Box<dyn Source>> {
+fn open_source(root: &Path, rev: Option<&str>, max_file_bytes: u64) -> Result<Box<dyn Source>> {
     Ok(match rev {
-        Some(rev) => Box::new(GitSource::open(root, rev)?),
-        None => Box::new(FsSource::new(root)?),
+        Some(rev) => Box::new(GitSource::open(root, rev)?.with_max_file_bytes(max_file_bytes)),
+        None => Box::new(FsSource::new(root)?.with_max_file_bytes(max_file_bytes)),
     })
 }
 
 fn cmd_render(a: RenderArgs) -> Result<ExitCode> {
     let (root, rel) = locate(a.dir.as_deref(), a.repo.as_deref())?;
-    let src = open_source(&root, a.rev.as_deref())?;
+    let src = open_source(&root, a.rev.as_deref(), a.limits.max_file_bytes)?;
+    let opts = a.limits.options();
     if a.all {
         let out = a.out.ok_or_else(|| Error::msg("--all needs --out OUT"))?;
-        return render_all(src.as_ref(), &rel, &out, a.renderer);
+        return render_all(src.as_ref(), &rel, &out, a.renderer, opts);
     }
     if a.dir.is_none() {
         return Err(Error::msg(
             "render needs a kustomization directory (or --all)",
         ));
     }
-    let renderer = Renderer::new(src.as_ref(), RenderOptions::default());
+    let renderer = Renderer::new(src.as_ref(), opts);
     let rendered = kustomize::render_with(&renderer, &rel, a.renderer)?;
     print!("{}", rendered.to_yaml());
     Ok(ExitCode::SUCCESS)
 }
 
-fn render_all(src: &dyn Source, under: &str, out: &Path, mode: Mode) -> Result<ExitCode> {
+fn render_all(
+    src: &dyn Source,
+    under: &str,
+    out: &Path,
+    mode: Mode,
+    opts: RenderOptions,
+) -> Result<ExitCode> {
     use rayon::prelude::*;
     let dirs = kustomize::discover::kustomization_dirs(src, under)?;
-    let renderer = Renderer::new(src, RenderOptions::default());
+    let renderer = Renderer::new(src, opts);
     let results: Vec<(String, Result<String>)> = dirs
         .par_iter()
         .map(|d| {
@@ -304,9 +381,11 @@ fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
     let opts = diff::DiffOptions {
         full: a.full,
         mode: a.revs.renderer,
+        render: a.revs.limits.options(),
         ..Default::default()
     };
-    let (rep, _) = diff::diff_revisions(&root, &a.revs.base, &a.revs.head, &opts)?;
+    let (mut rep, _) = diff::diff_revisions(&root, &a.revs.base, &a.revs.head, &opts)?;
+    manifest_gate::policy::label_environments(&root, &a.revs.base, a.config.as_deref(), &mut rep)?;
     let format = match a.format.as_str() {
         "json" => report::Format::Json,
         "markdown" => report::Format::Markdown,
@@ -322,6 +401,7 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
     let opts = policy::CheckOptions {
         config: a.config,
         mode: a.revs.renderer,
+        render: a.revs.limits.options(),
     };
     let outcome = policy::check(&root, &a.revs.base, &a.revs.head, &opts)?;
     if a.format == "sarif" {
@@ -338,7 +418,7 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
 }
 
 fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
-    use manifest_gate::{diff, forge, policy, report};
+    use manifest_gate::{forge, policy, report};
     let kind: forge::Forge = a.forge.parse()?;
     // Resolve where to post before the (slow) rendering, so a missing
     // variable fails fast.
@@ -353,14 +433,10 @@ fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
     let opts = policy::CheckOptions {
         config: a.config,
         mode: a.revs.renderer,
+        render: a.revs.limits.options(),
     };
     let outcome = policy::check(&root, &a.revs.base, &a.revs.head, &opts)?;
-    let dopts = diff::DiffOptions {
-        mode: a.revs.renderer,
-        ..Default::default()
-    };
-    let (rep, _) = diff::diff_revisions(&root, &a.revs.base, &a.revs.head, &dopts)?;
-    let md = report::render_report(&rep, report::Format::Markdown);
+    let md = report::render_report(&outcome.report, report::Format::Markdown);
     let body = forge::comment_body(&outcome, &md, kind.limit());
     match target {
         None => print!("{body}"),

@@ -131,6 +131,12 @@ pub struct BuildMeta {
     pub generated: Option<GeneratedBy>,
     /// The name before the hash suffix was added (set by the hash step).
     pub name_before_hash: Option<String>,
+    /// `buildMetadata`: the `config.kubernetes.io/origin` annotation value
+    /// (set only when the top kustomization tracks origins).
+    pub origin_annotation: Option<String>,
+    /// `buildMetadata`: entries of `alpha.config.kubernetes.io/transformations`,
+    /// each one origin mapping as YAML text.
+    pub transformations: Vec<String>,
 }
 
 /// One Kubernetes object as the renderer sees it.

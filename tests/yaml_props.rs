@@ -107,7 +107,6 @@ fn tricky_string() -> impl Strategy<Value = String> {
             "a ",
             "\t",
             "a\tb",
-            "x\u{85}y",
             "\u{feff}",
             "\u{2028}",
             "é",
@@ -209,7 +208,8 @@ fn line_separators_round_trip() {
         // column 0, which libyaml reads as an empty line and saphyr as the end
         // of the block (known limitation, see fuzz/src/harness.rs).
         "k\u{2028}  v",
-        "x\u{85}y",
+        // Not "x\u{85}y": kustomize prints NEL raw and reads it back folded to a
+        // space; we reproduce that (fixtures/render), so it does not round-trip.
         "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h i j k l m n o p q r s t u v w x y z\u{2028}b c",
     ] {
         let mut m = Map::new();

@@ -46,26 +46,21 @@ fn git_err(e: git2::Error) -> Error {
     Error::msg(e.message().to_string())
 }
 
-/// Resolve a revision to a commit id.
-fn resolve(repo: &git2::Repository, rev: &str) -> Result<git2::Oid> {
-    let obj = repo
-        .revparse_single(rev)
-        .map_err(|e| Error::msg(format!("revision '{rev}': {}", e.message())))?;
-    let c = obj
-        .peel_to_commit()
-        .map_err(|e| Error::msg(format!("revision '{rev}': {}", e.message())))?;
-    Ok(c.id())
+/// Resolve a revision to a commit id; a missing one (a shallow clone) is an
+/// error naming the `git fetch` to run, never an empty tree.
+fn resolve(repo: &git2::Repository, rev: &str, role: &str) -> Result<git2::Oid> {
+    crate::policy::repo::resolve(repo, rev, role).map(|r| r.oid)
 }
 
 /// The paths that differ between two commits (both sides of every delta).
 pub fn changed_paths(repo: &Path, base: &str, head: &str) -> Result<BTreeSet<String>> {
     let r = git2::Repository::discover(repo).map_err(git_err)?;
     let a = r
-        .find_commit(resolve(&r, base)?)
+        .find_commit(resolve(&r, base, "base")?)
         .and_then(|c| c.tree())
         .map_err(git_err)?;
     let b = r
-        .find_commit(resolve(&r, head)?)
+        .find_commit(resolve(&r, head, "head")?)
         .and_then(|c| c.tree())
         .map_err(git_err)?;
     let d = r
@@ -112,10 +107,11 @@ pub fn diff_revisions(
         .or_else(|| r.path().parent())
         .unwrap_or(repo)
         .to_path_buf();
-    let base_id = resolve(&r, base)?.to_string();
-    let head_id = resolve(&r, head)?.to_string();
-    let base_src = GitSource::open(&root, &base_id)?;
-    let head_src = GitSource::open(&root, &head_id)?;
+    let base_id = resolve(&r, base, "base")?.to_string();
+    let head_id = resolve(&r, head, "head")?.to_string();
+    let max = opts.render.limits.max_file_bytes as u64;
+    let base_src = GitSource::open(&root, &base_id)?.with_max_file_bytes(max);
+    let head_src = GitSource::open(&root, &head_id)?.with_max_file_bytes(max);
     let changed = if opts.full {
         None
     } else {

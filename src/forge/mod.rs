@@ -519,6 +519,7 @@ mod tests {
             unassigned: vec![],
             violations,
             diff: serde_json::Value::Null,
+            report: Default::default(),
             texts: BTreeMap::new(),
         }
     }

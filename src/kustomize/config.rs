@@ -302,6 +302,111 @@ impl TransformerConfig {
     }
 }
 
+impl TransformerConfig {
+    /// The configuration a `crds:` file contributes (kustomize's
+    /// `LoadConfigFromCRDs`): the file maps OpenAPI definition names to
+    /// `{Schema, Dependencies}`; for every definition that looks like a Kubernetes
+    /// type (`kind`, `apiVersion` and `metadata` properties), properties marked
+    /// `x-kubernetes-annotation`, `x-kubernetes-label-selector`,
+    /// `x-kubernetes-identity` or `x-kubernetes-object-ref-api-version` +
+    /// `x-kubernetes-object-ref-kind` (+ `x-kubernetes-object-ref-name-key`) become
+    /// commonAnnotations, commonLabels, namePrefix and nameReference field specs
+    /// of that kind, following `$ref`s into other definitions.
+    pub fn from_crd_definitions(doc: &Node) -> Result<TransformerConfig> {
+        let mut cfg = TransformerConfig::default();
+        if doc.is_null() {
+            return Ok(cfg);
+        }
+        let Some(defs) = doc.as_map() else {
+            return Err(Error::at(
+                &doc.pos,
+                "unable to parse open API definition: expected a mapping of definition names",
+            ));
+        };
+        for (name, def) in defs {
+            let Some(props) = def
+                .get_path(&["Schema", "properties"])
+                .and_then(|p| p.as_map())
+            else {
+                continue;
+            };
+            if !(props.contains_key("kind")
+                && props.contains_key("apiVersion")
+                && props.contains_key("metadata"))
+            {
+                continue;
+            }
+            let kind = name.rsplit('.').next().unwrap_or(name).to_string();
+            let mut one = TransformerConfig::default();
+            crd_props(&mut one, &kind, defs, name, &mut Vec::new(), 0)?;
+            cfg.try_merge(&one)?;
+        }
+        Ok(cfg)
+    }
+}
+
+fn crd_props(
+    cfg: &mut TransformerConfig,
+    kind: &str,
+    defs: &crate::yaml::Map,
+    type_name: &str,
+    path: &mut Vec<String>,
+    depth: usize,
+) -> Result<()> {
+    if depth > 64 {
+        return Ok(());
+    }
+    let Some(props) = defs
+        .get(type_name)
+        .and_then(|d| d.get_path(&["Schema", "properties"]))
+        .and_then(|p| p.as_map())
+    else {
+        return Ok(());
+    };
+    let ext = |p: &Node, key: &str| p.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    for (prop, p) in props {
+        path.push(prop.clone());
+        let spec = |path: &[String]| FieldSpec {
+            group: String::new(),
+            version: String::new(),
+            kind: kind.to_string(),
+            path: path.to_vec(),
+            create: false,
+        };
+        if ext(p, "x-kubernetes-annotation").is_some() {
+            merge_one(&mut cfg.common_annotations, &spec(path), true)?;
+        }
+        if ext(p, "x-kubernetes-label-selector").is_some() {
+            merge_one(&mut cfg.common_labels, &spec(path), true)?;
+        }
+        if ext(p, "x-kubernetes-identity").is_some() {
+            merge_one(&mut cfg.name_prefix, &spec(path), true)?;
+        }
+        if let (Some(version), Some(ref_kind)) = (
+            ext(p, "x-kubernetes-object-ref-api-version"),
+            ext(p, "x-kubernetes-object-ref-kind"),
+        ) {
+            let key = ext(p, "x-kubernetes-object-ref-name-key").unwrap_or_else(|| "name".into());
+            let mut full = path.clone();
+            full.push(key);
+            let rule = NameRefRule {
+                group: String::new(),
+                version,
+                kind: ref_kind,
+                specs: vec![spec(&full)],
+            };
+            let mut other = TransformerConfig::default();
+            other.name_reference.push(rule);
+            cfg.try_merge(&other)?;
+        }
+        if let Some(r) = p.get("$ref").and_then(|r| r.as_str()) {
+            crd_props(cfg, kind, defs, r, path, depth + 1)?;
+        }
+        path.pop();
+    }
+    Ok(())
+}
+
 /// kustomize's `Gvk.IsLessThan` key: the legacy kind rank, then `group_version_kind`
 /// with `~G`/`~V`/`~K` for empty parts.
 fn gvk_sort_key(group: &str, version: &str, kind: &str) -> (i32, String) {

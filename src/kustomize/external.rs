@@ -1,7 +1,11 @@
 //! The external renderer: `kustomize build` or `kubectl kustomize` found on PATH,
 //! run over a temporary copy of the tree at the revision. Never with
 //! `--load-restrictor LoadRestrictionsNone`, never with plugins, exec or helm
-//! enabled, and with an empty environment (only PATH, a scratch HOME).
+//! enabled, and with an empty environment (only a scratch HOME: no PATH, so no
+//! git and no helm either). Before it runs, every kustomization reachable from
+//! the directory is checked ([`super::guard::precheck_tree`]): remote content,
+//! helm, plugins and functions are refused, and every path must stay inside
+//! the repository (kustomize itself renders a directory base outside its root).
 
 use super::build::Rendered;
 use crate::error::{Error, Result};
@@ -77,6 +81,81 @@ fn copy_tree(src: &dyn Source, dir: &str, to: &Path, budget: &mut u64) -> Result
 
 /// Render `dir` with the external binary over a temporary copy of `src`.
 pub fn render(src: &dyn Source, dir: &str, bin: &External) -> Result<Rendered> {
+    render_limited(src, dir, bin, None)
+}
+
+/// Run `cmd` to completion, killing it once `timeout` has passed.
+fn run_bounded(
+    cmd: &mut Command,
+    dir: &str,
+    timeout: Option<std::time::Duration>,
+) -> Result<std::process::Output> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::msg(format!("running the external renderer: {e}")))?;
+    let pipe = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out_t = pipe(
+        child
+            .stdout
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
+    let err_t = pipe(
+        child
+            .stderr
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
+    let start = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) => {}
+            Err(e) => return Err(Error::msg(format!("running the external renderer: {e}"))),
+        }
+        if let Some(t) = timeout {
+            if start.elapsed() > t {
+                let _ = child.kill();
+                let _ = child.wait();
+                let shown = if dir.is_empty() { "." } else { dir };
+                return Err(Error::in_file(
+                    shown,
+                    format!(
+                        "rendering '{shown}' with the external kustomize exceeded its wall-clock budget of {} (--timeout-per-overlay)",
+                        super::guard::show_duration(t)
+                    ),
+                ));
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    Ok(std::process::Output {
+        status,
+        stdout: out_t.join().unwrap_or_default(),
+        stderr: err_t.join().unwrap_or_default(),
+    })
+}
+
+/// [`render`], killing the external binary once `timeout` has passed.
+pub fn render_limited(
+    src: &dyn Source,
+    dir: &str,
+    bin: &External,
+    timeout: Option<std::time::Duration>,
+) -> Result<Rendered> {
+    super::guard::precheck_tree(src, dir)?;
     let tmp =
         std::env::temp_dir().join(format!("manifest-gate-{}-{}", std::process::id(), unique()));
     std::fs::create_dir_all(&tmp).map_err(|e| Error::msg(format!("{}: {e}", tmp.display())))?;
@@ -101,13 +180,9 @@ pub fn render(src: &dyn Source, dir: &str, bin: &External) -> Result<Rendered> {
         cmd.arg(&target)
             .current_dir(&tmp)
             .env_clear()
-            .env("HOME", &home);
-        if let Some(p) = std::env::var_os("PATH") {
-            cmd.env("PATH", p);
-        }
-        let out = cmd
-            .output()
-            .map_err(|e| Error::msg(format!("running the external renderer: {e}")))?;
+            .env("HOME", &home)
+            .stdin(std::process::Stdio::null());
+        let out = run_bounded(&mut cmd, dir, timeout)?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
             let tmp_s = tmp.to_string_lossy();

@@ -49,6 +49,20 @@ pub fn run_generators(
     res: &mut Vec<Resource>,
     inputs: &mut Vec<String>,
 ) -> Result<()> {
+    run_generators_with_origin(k, src, res, inputs, None)
+}
+
+/// [`run_generators`], recording `buildMetadata` origins: with `configured_in`
+/// (the kustomization file's path relative to the top kustomization), each
+/// generated resource gets kustomize's generator origin
+/// (`configuredIn` + `configuredBy: {apiVersion: builtin, kind: ConfigMapGenerator}`).
+pub fn run_generators_with_origin(
+    k: &Kustomization,
+    src: &dyn Source,
+    res: &mut Vec<Resource>,
+    inputs: &mut Vec<String>,
+    configured_in: Option<&str>,
+) -> Result<()> {
     let global = k.field("generatorOptions");
     for (section, kind) in [
         ("configMapGenerator", GenKind::ConfigMap),
@@ -65,7 +79,18 @@ pub fn run_generators(
                 // Go decodes a null list element into an empty args struct.
                 return Err(Error::at(&entry.pos, "a configmap must have a name"));
             }
-            let (r, behavior) = generate(k, src, kind, entry, global, inputs)?;
+            let (mut r, behavior) = generate(k, src, kind, entry, global, inputs)?;
+            if let Some(ci) = configured_in {
+                let by = match kind {
+                    GenKind::ConfigMap => "ConfigMapGenerator",
+                    GenKind::Secret => "SecretGenerator",
+                };
+                let ci = crate::yaml::emit_node(&Node::str(ci, Pos::none()));
+                r.meta.origin_annotation = Some(format!(
+                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {by}\n",
+                    ci.trim_end_matches('\n')
+                ));
+            }
             absorb(res, r, behavior, &entry.pos)?;
         }
     }
@@ -328,7 +353,8 @@ fn parse_file_source(s: &str) -> std::result::Result<(String, String), String> {
 
 /// Split a literal at the first `=`, stripping one pair of matching quotes from the value.
 fn parse_literal(s: &str) -> std::result::Result<(String, String), String> {
-    let bad = || format!("invalid literal source {s}, expected key=value");
+    // The entry is not shown: it may hold a Secret value.
+    let bad = || "invalid literal source, expected key=value (the value is not shown)".to_string();
     if s.starts_with('=') {
         return Err(bad());
     }
@@ -588,6 +614,12 @@ fn absorb(res: &mut Vec<Resource>, mut new: Resource, behavior: Behavior, pos: &
             new.meta.prefixes = old.meta.prefixes.clone();
             new.meta.suffixes = old.meta.suffixes.clone();
             new.meta.name_before_hash = old.meta.name_before_hash.clone();
+            // buildMetadata: merge keeps the old origin, replace the new one;
+            // transformations recorded so far stay.
+            if behavior == Behavior::Merge || new.meta.origin_annotation.is_none() {
+                new.meta.origin_annotation = old.meta.origin_annotation.clone();
+            }
+            new.meta.transformations = old.meta.transformations.clone();
             new.meta.generated = Some(GeneratedBy {
                 behavior: old_gen.as_ref().map(|g| g.behavior).unwrap_or_default(),
                 hash: want_hash && old_gen.is_some_and(|g| g.hash),
@@ -919,14 +951,17 @@ mod tests {
             &[],
         )
         .unwrap_err();
-        assert_eq!(e.msg, "invalid literal source =x, expected key=value");
+        assert_eq!(
+            e.msg,
+            "invalid literal source, expected key=value (the value is not shown)"
+        );
         assert_eq!(e.pos.line, 5);
         let e = run(
             "configMapGenerator:\n- name: cm\n  literals:\n  - novalue\n",
             &[],
         )
         .unwrap_err();
-        assert_eq!(e.msg, "invalid literal source novalue, expected key=value");
+        assert!(!e.msg.contains("novalue"));
     }
 
     #[test]

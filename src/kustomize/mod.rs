@@ -7,6 +7,7 @@ pub mod discover;
 pub mod external;
 pub mod fieldspec;
 pub mod generators;
+pub mod guard;
 pub mod kustomization;
 pub mod nameref;
 pub mod patch;
@@ -41,7 +42,12 @@ pub fn render_with(renderer: &Renderer, dir: &str, mode: Mode) -> Result<Rendere
     };
     match mode {
         Mode::Native => renderer.render(dir),
-        Mode::Kustomize => external::render(renderer.source(), dir, &external()?),
+        Mode::Kustomize => external::render_limited(
+            renderer.source(),
+            dir,
+            &external()?,
+            renderer.options().timeout,
+        ),
         Mode::Auto => match renderer.render(dir) {
             Err(e) if external::is_unsupported(&e) => {
                 let bin = external().map_err(|_| e.clone())?;
@@ -50,7 +56,7 @@ pub fn render_with(renderer: &Renderer, dir: &str, mode: Mode) -> Result<Rendere
                     if dir.is_empty() { "." } else { dir },
                     e
                 );
-                external::render(renderer.source(), dir, &bin)
+                external::render_limited(renderer.source(), dir, &bin, renderer.options().timeout)
             }
             other => other,
         },

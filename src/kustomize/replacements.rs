@@ -1077,7 +1077,8 @@ fn keep_tag(old: &Value, text: &str) -> Result<Value> {
             Value::Null => "!!null",
             _ => "!!str",
         };
-        Error::msg(format!("cannot decode {got} `{text}` as a {tag}"))
+        // The value is not shown: it may come from a Secret.
+        Error::msg(format!("cannot decode the {got} source value as a {tag}"))
     };
     Ok(match old {
         Value::Str(_) => Value::Str(text.to_string()),

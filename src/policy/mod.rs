@@ -29,6 +29,8 @@ pub struct CheckOptions {
     pub config: Option<PathBuf>,
     /// Which renderer the diff uses (`--renderer`).
     pub mode: crate::kustomize::Mode,
+    /// Budgets for every render.
+    pub render: crate::kustomize::RenderOptions,
 }
 
 /// Output format of [`render_check`].
@@ -128,6 +130,8 @@ pub struct CheckOutcome {
     pub violations: Vec<Violation>,
     /// The diff, as JSON.
     pub diff: serde_json::Value,
+    /// The diff itself (for reports that render it, e.g. the PR comment).
+    pub report: crate::diff::DiffReport,
     /// Source texts for snippets: (side, path) -> text.
     pub texts: BTreeMap<(Side, String), String>,
 }
@@ -211,9 +215,33 @@ fn run_diff(
 ) -> Result<(DiffReport, RenderedSides)> {
     let dopts = crate::diff::DiffOptions {
         mode: opts.mode,
+        render: opts.render.clone(),
         ..Default::default()
     };
     crate::diff::diff_revisions(repo, base, head, &dopts)
+}
+
+/// Give every overlay of `report` the environment the configuration assigns it
+/// (`None` for unassigned overlays).
+pub fn set_environments(cfg: &Config, report: &mut crate::diff::DiffReport) {
+    for o in &mut report.overlays {
+        o.environment = cfg.assign(&o.path).env;
+    }
+}
+
+/// Label the overlays of a diff with their environments, using the configuration
+/// `manifest-gate check` would use (`.manifest-gate.yaml` at `base`, or `config`).
+pub fn label_environments(
+    repo: &Path,
+    base: &str,
+    config: Option<&Path>,
+    report: &mut crate::diff::DiffReport,
+) -> Result<()> {
+    let git = repo::open(repo)?;
+    let base_rev = repo::resolve(&git, base, "base")?;
+    let (cfg, _, _) = load_config(&git, &base_rev, config)?;
+    set_environments(&cfg, report);
+    Ok(())
 }
 
 /// Judge the change from `base` to `head` in the repository at `repo`.
@@ -222,7 +250,8 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
     let base_rev = repo::resolve(&git, base, "base")?;
     let head_rev = repo::resolve(&git, head, "head")?;
     let (cfg, config_source, cfg_text) = load_config(&git, &base_rev, opts.config.as_deref())?;
-    let (report, sides) = run_diff(repo, base, head, opts)?;
+    let (mut report, sides) = run_diff(repo, base, head, opts)?;
+    set_environments(&cfg, &mut report);
 
     let mut violations = Vec::new();
     let base_files = repo::list_files(&git, &base_rev)?;
@@ -413,6 +442,13 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
             texts.insert(key, t);
         }
     }
+    // Source lines of Secret values are never shown in a snippet.
+    let secret_lines = secret_source_lines(&report);
+    for ((_, file), text) in texts.iter_mut() {
+        if let Some(lines) = secret_lines.get(file.as_str()) {
+            *text = redact_lines(text, lines);
+        }
+    }
     violations.sort_by_key(|v| (rule_rank(v.rule), v.pos.clone()));
     let diff = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
     Ok(CheckOutcome {
@@ -423,8 +459,50 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result
         unassigned,
         violations,
         diff,
+        report,
         texts,
     })
+}
+
+/// (file -> lines) that produce a value of a Secret in the diff.
+fn secret_source_lines(report: &DiffReport) -> BTreeMap<&str, std::collections::BTreeSet<u32>> {
+    let mut out: BTreeMap<&str, std::collections::BTreeSet<u32>> = BTreeMap::new();
+    for o in &report.overlays {
+        for c in o.changes.iter().filter(|c| c.secret) {
+            let srcs = c
+                .fields
+                .iter()
+                .filter_map(|f| f.source.as_ref())
+                .chain(c.origin.as_ref());
+            for s in srcs {
+                out.entry(s.path.as_str()).or_default().insert(s.line);
+            }
+        }
+    }
+    out
+}
+
+/// Replace the value part of the given (1-based) lines by `<redacted>`,
+/// keeping the indentation and the key.
+fn redact_lines(text: &str, lines: &std::collections::BTreeSet<u32>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if !lines.contains(&(i as u32 + 1)) {
+            out.push_str(line);
+            continue;
+        }
+        let body = line.trim_end_matches(['\n', '\r']);
+        let keep = match (body.find(": "), body.find('=')) {
+            (Some(c), Some(e)) if e < c => e + 1,
+            (Some(c), _) => c + 2,
+            (None, Some(e)) => e + 1,
+            (None, None) => body.len() - body.trim_start().len(),
+        };
+        out.push_str(&body[..keep]);
+        out.push_str("<redacted>");
+        out.push_str(&line[body.len()..]);
+    }
+    out
 }
 
 fn rule_rank(rule: &str) -> usize {
@@ -675,12 +753,19 @@ fn promotion_order(
                                     .find(|(p, _)| *p == path)
                                     .map(|(_, x)| pnorm.apply(x));
                                 if pv.as_ref() != Some(&head_norm.apply(&v)) {
+                                    let (here, there) = if ch.secret {
+                                        (
+                                            "set".to_string(),
+                                            if pv.is_some() { "different" } else { "absent" }
+                                                .to_string(),
+                                        )
+                                    } else {
+                                        (show(Some(&v)), show(pv.as_ref()))
+                                    };
                                     missing.push((
                                         format!(
-                                            "{} {bn}: {path} is {} here but {} in {cand}",
+                                            "{} {bn}: {path} is {here} here but {there} in {cand}",
                                             ch.kind,
-                                            show(Some(&v)),
-                                            show(pv.as_ref())
                                         ),
                                         src.clone(),
                                         false,
@@ -721,7 +806,11 @@ fn promotion_order(
                                     "{} {bn}: {} is removed here but still {} in {cand}",
                                     ch.kind,
                                     f.path,
-                                    show(shown_p.as_ref())
+                                    if ch.secret {
+                                        "set".to_string()
+                                    } else {
+                                        show(shown_p.as_ref())
+                                    }
                                 )
                             } else {
                                 format!(

@@ -218,6 +218,7 @@ mod tests {
             unassigned: vec![],
             violations: vec![v],
             diff: Value::Null,
+            report: Default::default(),
             texts: BTreeMap::new(),
         };
         let s = sarif_value(&o);

@@ -78,6 +78,11 @@ pub struct Node {
     pub value: Value,
     /// Where the value was written.
     pub pos: Pos,
+    /// The source text of a plain scalar whose value is not that text (null,
+    /// boolean, number, timestamp): kustomize prints annotation values as this
+    /// text, keeps `~` nulls but drops empty ones in a merge, and prints integers
+    /// beyond i64 exactly. None for everything built in code.
+    pub raw: Option<Arc<str>>,
 }
 
 impl PartialEq for Value {
@@ -107,7 +112,11 @@ impl PartialEq for Node {
 impl Node {
     /// A node with a value and a position.
     pub fn new(value: Value, pos: Pos) -> Node {
-        Node { value, pos }
+        Node {
+            value,
+            pos,
+            raw: None,
+        }
     }
     /// A null node with no position.
     pub fn null() -> Node {
@@ -318,6 +327,10 @@ impl Node {
             Value::Seq(_) => "sequence",
             Value::Map(_) => "mapping",
         }
+    }
+    /// True for a null written as nothing at all (`key:`), as opposed to `~`/`null`.
+    pub fn is_empty_null(&self) -> bool {
+        matches!(self.value, Value::Null) && self.raw.as_deref() == Some("")
     }
     /// The scalar as text (strings as is, numbers and booleans as YAML prints them).
     pub fn scalar_string(&self) -> Option<String> {

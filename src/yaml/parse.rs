@@ -31,6 +31,9 @@ pub struct Limits {
     pub max_file_bytes: usize,
     /// Most nodes that alias expansion may add in one file.
     pub max_alias_nodes: usize,
+    /// Most scalar bytes that alias expansion may add in one file (one large
+    /// anchored scalar referenced many times is a bomb too).
+    pub max_alias_bytes: usize,
     /// Deepest nesting of collections.
     pub max_depth: usize,
     /// Most documents in one file.
@@ -42,6 +45,7 @@ impl Default for Limits {
         Limits {
             max_file_bytes: 16 << 20,
             max_alias_nodes: 200_000,
+            max_alias_bytes: 4 << 20,
             max_depth: 128,
             max_documents: 10_000,
         }
@@ -133,6 +137,16 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
         ));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // YAML normalises line breaks in content to LF; the scanner does not accept
+    // CRLF inside multi-line quoted scalars, so normalise first (columns and
+    // lines are unchanged).
+    let crlf;
+    let text = if text.contains("\r\n") {
+        crlf = text.replace("\r\n", "\n");
+        crlf.as_str()
+    } else {
+        text
+    };
     let mut b = Builder {
         file: file.clone(),
         opts: *opts,
@@ -140,6 +154,8 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
         stack: Vec::new(),
         docs: Vec::new(),
         alias_nodes: 0,
+        alias_bytes: 0,
+        eof_unterminated: unterminated_last_line(text),
     };
     let mut seps = LineSeparators {
         text,
@@ -152,10 +168,17 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
             None => break,
             Some(Err(e)) => {
                 let m = e.marker();
-                return Err(Error::at(
-                    &Pos::new(&file, m.line() as u32, m.col() as u32 + 1),
-                    format!("malformed YAML: {}", e.info()),
-                ));
+                let pos = Pos::new(&file, m.line() as u32, m.col() as u32 + 1);
+                if e.info() == "recursion limit exceeded" {
+                    return Err(Error::at(
+                        &pos,
+                        format!(
+                            "YAML nesting deeper than {} levels",
+                            opts.limits.max_depth.min(255)
+                        ),
+                    ));
+                }
+                return Err(Error::at(&pos, format!("malformed YAML: {}", e.info())));
             }
             Some(Ok((ev, span))) => {
                 let ev = seps.fix(ev, &span);
@@ -344,17 +367,41 @@ enum Frame {
 struct Builder {
     file: Arc<str>,
     opts: ParseOptions,
-    anchors: HashMap<usize, (Node, usize)>,
+    anchors: HashMap<usize, (Node, (usize, usize))>,
     stack: Vec<Frame>,
     docs: Vec<Node>,
     alias_nodes: usize,
+    alias_bytes: usize,
+    /// The input's length in chars when its last line holds content but no line
+    /// break: a block scalar ending there gets no final newline (go-yaml), while
+    /// saphyr adds one.
+    eof_unterminated: Option<usize>,
 }
 
-fn count_nodes(n: &Node) -> usize {
-    1 + match &n.value {
-        Value::Seq(s) => s.iter().map(count_nodes).sum(),
-        Value::Map(m) => m.values().map(count_nodes).sum(),
-        _ => 0,
+fn unterminated_last_line(text: &str) -> Option<usize> {
+    let last = text.rsplit(['\n', '\r']).next().unwrap_or("");
+    if last.trim().is_empty() {
+        return None;
+    }
+    Some(text.chars().count())
+}
+
+/// Nodes and bytes (scalar text and keys) of a tree.
+fn count_nodes(n: &Node) -> (usize, usize) {
+    match &n.value {
+        Value::Seq(s) => s
+            .iter()
+            .map(count_nodes)
+            .fold((1, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+        Value::Map(m) => m
+            .iter()
+            .map(|(k, v)| {
+                let (n, b) = count_nodes(v);
+                (n, b + k.len())
+            })
+            .fold((1, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+        Value::Str(s) => (1, s.len()),
+        _ => (1, 8),
     }
 }
 
@@ -387,11 +434,12 @@ impl Builder {
             }
             Event::Alias(id) => {
                 let pos = self.pos(&span);
-                let (node, size) = match self.anchors.get(&id) {
-                    Some(x) => x.clone(),
+                let (size, bytes) = match self.anchors.get(&id) {
+                    Some((_, s)) => *s,
                     None => return Err(Error::at(&pos, "alias of an unknown anchor")),
                 };
-                self.alias_nodes += size;
+                self.alias_nodes = self.alias_nodes.saturating_add(size);
+                self.alias_bytes = self.alias_bytes.saturating_add(bytes);
                 if self.alias_nodes > self.opts.limits.max_alias_nodes {
                     return Err(Error::at(
                         &pos,
@@ -401,12 +449,42 @@ impl Builder {
                         ),
                     ));
                 }
+                if self.alias_bytes > self.opts.limits.max_alias_bytes {
+                    return Err(Error::at(
+                        &pos,
+                        format!(
+                            "alias expansion exceeds the budget of {} bytes (a YAML alias bomb?)",
+                            self.opts.limits.max_alias_bytes
+                        ),
+                    ));
+                }
+                // Checked above: the clone is bounded by the budgets.
+                let node = self.anchors[&id].0.clone();
                 self.push_value(node, 0, true)?;
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let pos = self.pos(&span);
+                let mut text = text;
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && self.eof_unterminated == Some(span.end.index())
+                    && text.ends_with('\n')
+                {
+                    let mut t = text.into_owned();
+                    t.pop();
+                    text = t.into();
+                }
                 let value = self.resolve(&text, style, tag.as_deref(), &pos)?;
-                self.push_value(Node::new(value, pos), anchor, false)?;
+                let mut node = Node::new(value, pos);
+                if style == ScalarStyle::Plain {
+                    let keep = match &node.value {
+                        Value::Str(s) => s != text.as_ref(),
+                        _ => true,
+                    };
+                    if keep {
+                        node.raw = Some(Arc::from(text.as_ref()));
+                    }
+                }
+                self.push_value(node, anchor, false)?;
             }
             Event::SequenceStart(anchor, _) => {
                 self.check_depth(&span)?;
@@ -614,7 +692,26 @@ pub(crate) fn resolve_plain(text: &str, schema: Schema) -> Value {
     Value::Str(text.to_string())
 }
 
+/// A plain integer literal beyond i64 that fits u64 (Go decodes it as uint64
+/// and prints it exactly).
+pub(crate) fn exact_uint(text: &str) -> Option<u64> {
+    let v = int_literal(text)?;
+    if v > i64::MAX as i128 {
+        u64::try_from(v).ok()
+    } else {
+        None
+    }
+}
+
 fn parse_int(text: &str) -> Option<Value> {
+    let v = int_literal(text)?;
+    match i64::try_from(v) {
+        Ok(i) => Some(Value::Int(i)),
+        Err(_) => Some(Value::Float(v as f64)),
+    }
+}
+
+fn int_literal(text: &str) -> Option<i128> {
     let (neg, body) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
@@ -645,13 +742,7 @@ fn parse_int(text: &str) -> Option<Value> {
         return None;
     }
     match i128::from_str_radix(&clean, radix) {
-        Ok(v) => {
-            let v = if neg { -v } else { v };
-            match i64::try_from(v) {
-                Ok(i) => Some(Value::Int(i)),
-                Err(_) => Some(Value::Float(v as f64)),
-            }
-        }
+        Ok(v) => Some(if neg { -v } else { v }),
         Err(_) => None,
     }
 }
@@ -703,33 +794,120 @@ fn parse_float(text: &str) -> Option<f64> {
     text.replace('_', "").parse::<f64>().ok()
 }
 
-/// yaml.v3 decodes plain timestamps to time.Time; JSON prints them RFC 3339.
-/// Date-only form (Go layout `2006-1-2`); an invalid date (`5000-01-00`,
-/// `2023-02-29`) is not a timestamp and stays a string.
+/// yaml.v3 decodes plain timestamps to time.Time (only ones Go's `time.Parse`
+/// accepts with its layouts `2006-1-2T15:4:5.999999999Z07:00` (also with `t`),
+/// `2006-1-2 15:4:5.999999999` and `2006-1-2`); JSON prints them RFC 3339
+/// (nanoseconds, trailing zeros trimmed). Invalid dates stay strings.
 fn parse_timestamp(text: &str) -> Option<String> {
     let b = text.as_bytes();
-    if b.len() < 8 || b.len() > 10 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
         return None;
     }
-    let (m, d) = text[5..].split_once('-')?;
-    let num = |s: &str| -> Option<u32> {
-        ((1..=2).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
+    let year: u32 = text[..4].parse().ok()?;
+    let mut i = 5;
+    // Go's getnum (not fixed width): one digit, or two when the second is a digit.
+    let num = |i: &mut usize| -> Option<u32> {
+        let d0 = *b.get(*i)?;
+        if !d0.is_ascii_digit() {
+            return None;
+        }
+        let mut v = (d0 - b'0') as u32;
+        *i += 1;
+        if let Some(d1) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+            v = v * 10 + (d1 - b'0') as u32;
+            *i += 1;
+        }
+        Some(v)
     };
-    let (year, month, day) = (text[..4].parse::<u32>().ok()?, num(m)?, num(d)?);
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month = num(&mut i)?;
+    if b.get(i) != Some(&b'-') {
+        return None;
+    }
+    i += 1;
+    let day = num(&mut i)?;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
         2 if leap => 29,
         2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        1..=12 => 31,
         _ => return None,
     };
-    if day < 1 || day > days {
+    if day == 0 || day > days {
         return None;
     }
-    Some(format!("{year:04}-{month:02}-{day:02}T00:00:00Z"))
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    if i == b.len() {
+        return Some(format!("{date}T00:00:00Z"));
+    }
+    let sep = b[i];
+    if !matches!(sep, b'T' | b't' | b' ') {
+        return None;
+    }
+    i += 1;
+    let hour = num(&mut i)?;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    let min = num(&mut i)?;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    let sec = num(&mut i)?;
+    if hour > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    let mut frac = String::new();
+    if matches!(b.get(i), Some(b'.') | Some(b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+        while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            if frac.len() < 9 {
+                frac.push(*c as char);
+            }
+            i += 1;
+        }
+        while frac.ends_with('0') {
+            frac.pop();
+        }
+    }
+    let zone = if sep == b' ' {
+        if i != b.len() {
+            return None;
+        }
+        "Z".to_string()
+    } else {
+        let rest = &text[i..];
+        if rest == "Z" {
+            "Z".to_string()
+        } else {
+            let rb = rest.as_bytes();
+            if rb.len() != 6
+                || !matches!(rb[0], b'+' | b'-')
+                || rb[3] != b':'
+                || ![1, 2, 4, 5].iter().all(|&k| rb[k].is_ascii_digit())
+            {
+                return None;
+            }
+            let hh: u32 = rest[1..3].parse().ok()?;
+            let mm: u32 = rest[4..6].parse().ok()?;
+            if hh > 23 || mm > 59 {
+                return None;
+            }
+            if hh == 0 && mm == 0 {
+                "Z".to_string()
+            } else {
+                rest.to_string()
+            }
+        }
+    };
+    let frac = if frac.is_empty() {
+        String::new()
+    } else {
+        format!(".{frac}")
+    };
+    Some(format!("{date}T{hour:02}:{min:02}:{sec:02}{frac}{zone}"))
 }
 
 #[cfg(test)]
@@ -755,6 +933,53 @@ mod tests {
         );
         assert_eq!(n.get_path(&["b", "c"]).unwrap().pos.line, 3);
         assert_eq!(n.get_path(&["b", "c"]).unwrap().pos.col, 6);
+    }
+
+    #[test]
+    fn block_scalar_at_unterminated_eof_has_no_final_newline() {
+        let d = p("a: |\n  x\n  y");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("x\ny"));
+        let d = p("a: |\n  x\n  y\n");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("x\ny\n"));
+        let d = p("a: >\n  x\n  y\n# c");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("x y\n"));
+        let d = p("b: 1\na: |+\n  x");
+        assert_eq!(d[0].get("a").unwrap().as_str(), Some("x"));
+    }
+
+    #[test]
+    fn timestamps_as_go_parses_them() {
+        let t = |s: &str| parse_timestamp(s);
+        assert_eq!(t("2024-02-29").as_deref(), Some("2024-02-29T00:00:00Z"));
+        assert_eq!(t("2024-1-01").as_deref(), Some("2024-01-01T00:00:00Z"));
+        assert_eq!(t("2024-13-01"), None);
+        assert_eq!(t("2023-02-29"), None);
+        assert_eq!(t("2024-02-30"), None);
+        assert_eq!(
+            t("2001-12-14T21:59:43.10-05:00").as_deref(),
+            Some("2001-12-14T21:59:43.1-05:00")
+        );
+        assert_eq!(
+            t("2001-12-14t21:59:43.10Z").as_deref(),
+            Some("2001-12-14T21:59:43.1Z")
+        );
+        assert_eq!(t("2001-12-14 21:59:43.10 -5"), None);
+        assert_eq!(
+            t("2001-12-14 1:2:3").as_deref(),
+            Some("2001-12-14T01:02:03Z")
+        );
+    }
+
+    #[test]
+    fn big_integers_and_raw_text() {
+        let d = p("a: 18446744073709551615\nb: 0x1F\nc:\nd: ~\n");
+        assert_eq!(
+            d[0].get("a").unwrap().raw.as_deref().and_then(exact_uint),
+            Some(u64::MAX)
+        );
+        assert_eq!(d[0].get("b").unwrap().raw.as_deref(), Some("0x1F"));
+        assert!(d[0].get("c").unwrap().is_empty_null());
+        assert!(!d[0].get("d").unwrap().is_empty_null());
     }
 
     #[test]

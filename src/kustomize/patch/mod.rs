@@ -10,7 +10,9 @@ pub mod schema;
 pub mod select;
 pub mod smp;
 
-pub use schema::{merge_key, register_crd, ListMerge};
+pub use schema::{
+    has_render_table, merge_key, register_crd, set_render_table, ListMerge, SchemaTable,
+};
 pub use select::{Selector, Target};
 
 use super::kustomization::Kustomization;

@@ -79,8 +79,30 @@ fn global() -> &'static RwLock<Arc<SchemaTable>> {
     })
 }
 
-/// The current table (built-in kinds plus registered CRDs).
+thread_local! {
+    /// The schema of the render running on this thread, when a kustomization's
+    /// `openapi: {path: ...}` replaced the built-in one.
+    static RENDER_TABLE: std::cell::RefCell<Option<Arc<SchemaTable>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Set (or clear) the schema that replaces the built-in one for the render on
+/// this thread (kustomize's `openapi.SetSchema` with a custom schema).
+pub fn set_render_table(t: Option<Arc<SchemaTable>>) {
+    RENDER_TABLE.with(|c| *c.borrow_mut() = t);
+}
+
+/// True when this thread's render has a custom schema.
+pub fn has_render_table() -> bool {
+    RENDER_TABLE.with(|c| c.borrow().is_some())
+}
+
+/// The current table: the render's custom schema, else the built-in kinds plus
+/// registered CRDs.
 pub fn table() -> Arc<SchemaTable> {
+    if let Some(t) = RENDER_TABLE.with(|c| c.borrow().clone()) {
+        return t;
+    }
     match global().read() {
         Ok(g) => g.clone(),
         Err(p) => p.into_inner().clone(),
@@ -196,6 +218,101 @@ pub fn register_crd(crd: &Node) -> Result<usize> {
     }
     *lock = Arc::new(t);
     Ok(n)
+}
+
+impl SchemaTable {
+    /// A table from an OpenAPI (swagger 2) document as `openapi: {path: ...}`
+    /// names it: `definitions` with `x-kubernetes-group-version-kind`, and
+    /// `x-kubernetes-patch-strategy` / `x-kubernetes-patch-merge-key` on lists.
+    /// kustomize then uses it instead of the built-in schema.
+    pub fn from_openapi(doc: &Node) -> Result<SchemaTable> {
+        let Some(defs) = doc.get("definitions").and_then(|d| d.as_map()) else {
+            return Err(Error::at(
+                &doc.pos,
+                "the OpenAPI schema has no 'definitions' mapping",
+            ));
+        };
+        let mut t = SchemaTable::default();
+        let mut counter = 0usize;
+        for (name, def) in defs {
+            let mut fields = HashMap::new();
+            if let Some(props) = def.get("properties").and_then(|p| p.as_map()) {
+                for (k, v) in props {
+                    if let Some(f) = openapi_field(v, &mut counter, &mut t.types) {
+                        fields.insert(k.clone(), f);
+                    }
+                }
+            }
+            t.types.insert(name.clone(), fields);
+            if let Some(gvks) = def
+                .get("x-kubernetes-group-version-kind")
+                .and_then(|g| g.as_seq())
+            {
+                for g in gvks {
+                    let group = g.str_at(&["group"]).unwrap_or("");
+                    let version = g.str_at(&["version"]).unwrap_or("");
+                    let kind = g.str_at(&["kind"]).unwrap_or("");
+                    let api = if group.is_empty() {
+                        version.to_string()
+                    } else {
+                        format!("{group}/{version}")
+                    };
+                    t.gvks.insert(format!("{api} {kind}"), name.clone());
+                }
+            }
+        }
+        Ok(t)
+    }
+}
+
+fn openapi_field(
+    s: &Node,
+    counter: &mut usize,
+    types: &mut HashMap<String, HashMap<String, Field>>,
+) -> Option<Field> {
+    if let Some(r) = s.get("$ref").and_then(|r| r.as_str()) {
+        let name = r.strip_prefix("#/definitions/").unwrap_or(r);
+        return Some(Field::object(name));
+    }
+    if let Some(props) = s.get("properties").and_then(|p| p.as_map()) {
+        let mut fields = HashMap::new();
+        for (k, v) in props {
+            if let Some(f) = openapi_field(v, counter, types) {
+                fields.insert(k.clone(), f);
+            }
+        }
+        *counter += 1;
+        let name = format!("openapi:inline#{counter}");
+        types.insert(name.clone(), fields);
+        return Some(Field::object(&name));
+    }
+    if s.str_at(&["type"]) == Some("array") {
+        let items = s
+            .get("items")
+            .and_then(|i| openapi_field(i, counter, types));
+        return Some(Field {
+            type_name: None,
+            map_values: None,
+            list_strategy: s
+                .str_at(&["x-kubernetes-patch-strategy"])
+                .map(str::to_string),
+            merge_key: s
+                .str_at(&["x-kubernetes-patch-merge-key"])
+                .map(str::to_string),
+            items: items.map(Box::new),
+        });
+    }
+    if let Some(ap) = s.get("additionalProperties").filter(|a| a.is_map()) {
+        let inner = openapi_field(ap, counter, types)?;
+        return Some(Field {
+            type_name: None,
+            map_values: Some(Box::new(inner)),
+            list_strategy: None,
+            merge_key: None,
+            items: None,
+        });
+    }
+    None
 }
 
 /// Convert an inline OpenAPI v3 schema into table fields; None when nothing below merges.

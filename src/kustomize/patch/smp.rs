@@ -104,6 +104,21 @@ impl<'a> Merger<'a> {
                 let Some(om) = out.as_map_mut() else {
                     return Err(Error::at(&patch.pos, "internal: not a map"));
                 };
+                // kyaml walks the target's own fields too: there a null written
+                // as nothing (`key:`) is dropped, `~`/`null` are kept.
+                let own: Vec<String> = om
+                    .keys()
+                    .filter(|k| !pm.contains_key(k.as_str()))
+                    .cloned()
+                    .collect();
+                for k in own {
+                    let fs = sch.and_then(|s| self.table.field(s, &k));
+                    if om.get(&k).is_some_and(|v| v.is_empty_null()) {
+                        om.shift_remove(&k);
+                    } else if let Some(v) = om.get_mut(&k) {
+                        self.clean_untouched(v, fs);
+                    }
+                }
                 for (k, pv) in pm {
                     if k == DIRECTIVE {
                         continue;
@@ -161,6 +176,32 @@ impl<'a> Merger<'a> {
                 }
                 Ok(Some(patch.clone()))
             }
+        }
+    }
+
+    /// A target value the patch does not mention, as kyaml's walker visits it:
+    /// empty nulls are dropped from maps, recursively through maps and
+    /// merge-keyed lists (other lists are kept as they are).
+    fn clean_untouched(&self, n: &mut Node, sch: Option<&Field>) {
+        match &mut n.value {
+            Value::Map(m) => {
+                m.retain(|_, v| !v.is_empty_null());
+                for (k, v) in m.iter_mut() {
+                    let fs = sch.and_then(|s| self.table.field(s, k));
+                    self.clean_untouched(v, fs);
+                }
+            }
+            Value::Seq(items) => {
+                if let ListMerge::Keyed(_) = SchemaTable::list_merge(sch) {
+                    let fs = sch.and_then(|s| s.items.as_deref());
+                    for it in items.iter_mut() {
+                        if it.is_map() {
+                            self.clean_untouched(it, fs);
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -239,7 +280,11 @@ impl<'a> Merger<'a> {
         for d in dest_items {
             match key_of(d, key) {
                 Some(k) if seen.contains(&k) => {}
-                _ => out.push(d.clone()),
+                _ => {
+                    let mut d = d.clone();
+                    self.clean_untouched(&mut d, items);
+                    out.push(d);
+                }
             }
         }
         let pos = dest

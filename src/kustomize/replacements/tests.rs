@@ -267,7 +267,7 @@ fn errors() {
         ("- source: {kind: ConfigMap, fieldPath: data.host}\n  targets: [{select: {kind: Deployment}, fieldPaths: [spec.foo.bar]}]", "unable to find field \"spec.foo.bar\" in replacement target"),
         ("- source: {kind: ConfigMap, fieldPath: data.host}\n  targets: [{select: {kind: Deployment}, fieldPaths: [spec.template.spec.containers.image]}]", "wrong node kind: expected MappingNode but got SequenceNode"),
         ("- source: {kind: ConfigMap, fieldPath: data.host}\n  targets: [{select: {kind: Deployment}, fieldPaths: ['spec.template.spec.containers[name=app].image']}]", "unable to find field"),
-        ("- source: {kind: ConfigMap, fieldPath: data.host}\n  targets: [{select: {kind: ConfigMap}, fieldPaths: [data.nul]}]", "cannot decode !!str `a.b.c` as a !!null"),
+        ("- source: {kind: ConfigMap, fieldPath: data.host}\n  targets: [{select: {kind: ConfigMap}, fieldPaths: [data.nul]}]", "cannot decode the !!str source value as a !!null"),
         ("- source: {kind: ConfigMap, fieldPath: data.host}\n  targets: [{select: {kind: Deployment}, fieldPaths: [spec.replicas]}]", "as a !!int"),
         ("- source: {kind: ConfigMap, fieldPath: data.host}", "replacements must specify a source and at least one target"),
         ("- source: {kind: ConfigMap, fieldPath: data.host}\n  targets: [{fieldPaths: [a]}]", "target must specify resources to select"),

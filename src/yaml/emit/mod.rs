@@ -53,6 +53,48 @@ pub fn emit_into(out: &mut String, n: &Node) {
     e.write_indent_to(0);
 }
 
+/// kustomize prints through JSON, and Go's JSON leaves U+0085 (NEL) raw; the
+/// YAML 1.1 reader then takes it for a line break inside the double-quoted
+/// JSON string and folds it: blanks around it vanish, one break becomes a
+/// space, each further break a newline.
+pub fn fold_nel(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('\u{85}') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut ws = String::new();
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            ' ' | '\t' => ws.push(c),
+            '\u{85}' => {
+                ws.clear();
+                let mut extra = 0;
+                while let Some(&n) = it.peek() {
+                    match n {
+                        ' ' | '\t' => {}
+                        '\u{85}' => extra += 1,
+                        _ => break,
+                    }
+                    it.next();
+                }
+                if extra == 0 {
+                    out.push(' ');
+                } else {
+                    out.extend(std::iter::repeat_n('\n', extra));
+                }
+            }
+            c => {
+                out.push_str(&ws);
+                ws.clear();
+                out.push(c);
+            }
+        }
+    }
+    out.push_str(&ws);
+    std::borrow::Cow::Owned(out)
+}
+
 /// Format a float as Go's `strconv.FormatFloat(f, 'g', -1, 64)` does, with
 /// go-yaml v2's spellings of the non-finite values (`.inf`, `-.inf`, `.nan`).
 pub fn format_float(f: f64) -> String {
@@ -1143,13 +1185,20 @@ impl Emitter<'_> {
             Value::Bool(b) => self.plain_atom(if *b { "true" } else { "false" }),
             Value::Int(i) => self.plain_atom(itoa((*i).into()).as_str()),
             Value::Float(f) => {
+                // Integers between i64::MAX and u64::MAX stay exact (Go decodes
+                // them as uint64).
+                if let Some(u) = n.raw.as_deref().and_then(crate::yaml::parse::exact_uint) {
+                    self.plain_atom(&u.to_string());
+                    return;
+                }
                 let mut s = String::with_capacity(24);
                 push_json_float(&mut s, *f);
                 self.plain_atom(&s);
             }
             Value::Str(s) => {
-                let a = analyze(s);
-                self.scalar(s, &a, ctx);
+                let s = fold_nel(s);
+                let a = analyze(&s);
+                self.scalar(&s, &a, ctx);
             }
             Value::Seq(items) if items.is_empty() => {
                 self.write_indicator("[", true, true, false);
@@ -1184,6 +1233,8 @@ impl Emitter<'_> {
                 sort_entries(&mut entries);
                 for (k, v) in entries {
                     self.write_indent();
+                    let k = fold_nel(k);
+                    let k: &str = &k;
                     let a = analyze(k);
                     if k.len() <= SIMPLE_KEY_MAX && !a.multiline {
                         self.scalar(
