@@ -118,7 +118,8 @@ pub fn diff_revisions(
         Some(changed_paths(&root, &base_id, &head_id)?)
     };
     let base_renderer = Renderer::new(&base_src, opts.render.clone());
-    let head_renderer = Renderer::new(&head_src, opts.render.clone());
+    let head_renderer =
+        Renderer::new(&head_src, opts.render.clone()).sharing_parses_with(&base_renderer);
     let render_base = |dir: &str| crate::kustomize::render_with(&base_renderer, dir, opts.mode);
     let render_head = |dir: &str| crate::kustomize::render_with(&head_renderer, dir, opts.mode);
     let (overlays, sides) = diff_sources(
@@ -189,18 +190,22 @@ pub fn diff_sources(
     let head_r = render_all(head, &to_render, render_head, "head")?;
 
     let all: BTreeSet<&String> = base_overlays.iter().chain(head_overlays.iter()).collect();
+    let (mut base_r, mut head_r) = (base_r, head_r);
     let mut out = Vec::new();
     let mut sides = RenderedSides::default();
     for path in all {
-        let b = base_r.get(path);
+        // Renders are moved into `sides`, not copied (an overlay rendered once for
+        // both sides is the one copy).
+        let b = base_r.remove(path);
+        let hr = head_r.remove(path);
         let in_head = head_set.contains(path);
+        let rerendered = hr.is_some();
         let h = if in_head {
-            head_r.get(path).or(b)
+            hr.as_ref().or(b.as_ref())
         } else {
             None
         };
-        let rerendered = head_r.contains_key(path);
-        let (status, changes) = match (b, h) {
+        let (status, changes) = match (b.as_ref(), h) {
             (Some(b), Some(h)) => {
                 let ch = if rerendered {
                     compare::diff_resources(&b.resources, &h.resources, &masker)
@@ -226,11 +231,16 @@ pub fn diff_sources(
             ),
             (None, None) => continue,
         };
+        let head_res = match (in_head, hr) {
+            (false, _) => None,
+            (true, Some(h)) => Some(h.resources),
+            (true, None) => b.as_ref().map(|b| b.resources.clone()),
+        };
         if let Some(b) = b {
-            sides.base.insert(path.clone(), b.resources.clone());
+            sides.base.insert(path.clone(), b.resources);
         }
-        if let Some(h) = h {
-            sides.head.insert(path.clone(), h.resources.clone());
+        if let Some(h) = head_res {
+            sides.head.insert(path.clone(), h);
         }
         out.push(OverlayDiff {
             path: path.clone(),

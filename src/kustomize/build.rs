@@ -68,6 +68,12 @@ type Parsed = Arc<(u64, Result<Vec<Node>>)>;
 /// A parsed kustomization file and its size in bytes.
 type ParsedKust = Arc<(u64, Result<Kustomization>)>;
 
+/// Parsed files shared between renderers of different trees (the two sides of a
+/// diff): path -> (the bytes parsed, the result). An entry is used only when the
+/// bytes read now are the same, so a file that differs between the trees is
+/// parsed again, and one that does not is parsed once for both.
+type SharedParses = Arc<Mutex<HashMap<String, (Arc<[u8]>, Parsed)>>>;
+
 /// A renderer over one source that shares parsed files between renders
 /// (a base used by 50 overlays is read and parsed once). `Sync`: render overlays in parallel.
 pub struct Renderer<'s> {
@@ -75,6 +81,7 @@ pub struct Renderer<'s> {
     opts: RenderOptions,
     files: Mutex<HashMap<String, Parsed>>,
     kusts: Mutex<HashMap<String, ParsedKust>>,
+    shared: SharedParses,
 }
 
 struct Acc<'r> {
@@ -98,7 +105,16 @@ impl<'s> Renderer<'s> {
             opts,
             files: Mutex::new(HashMap::new()),
             kusts: Mutex::new(HashMap::new()),
+            shared: SharedParses::default(),
         }
+    }
+
+    /// Share parsed files with `other` (a renderer of another revision of the same
+    /// repository, with the same options): files whose bytes are equal in both
+    /// trees are parsed once.
+    pub fn sharing_parses_with(mut self, other: &Renderer<'_>) -> Renderer<'s> {
+        self.shared = other.shared.clone();
+        self
     }
 
     /// The source read from.
@@ -180,20 +196,43 @@ impl<'s> Renderer<'s> {
             return p.clone();
         }
         let mut size = 0;
-        let result = self
-            .src
-            .read(path)
-            .and_then(|bytes| {
-                size = bytes.len() as u64;
-                self.check_size(path, size)?;
-                decode(&bytes, path)
-            })
-            .and_then(|text| {
-                let mut o = ParseOptions::resource();
-                o.limits = self.opts.limits;
-                parse_stream(&text, path, &o)
-            });
-        let p = Arc::new((size, result));
+        let result = self.src.read(path).and_then(|bytes| {
+            size = bytes.len() as u64;
+            self.check_size(path, size)?;
+            Ok(bytes)
+        });
+        let p = match result {
+            Err(e) => Arc::new((size, Err(e))),
+            Ok(bytes) => {
+                // Only renderers that share (see `sharing_parses_with`) keep the bytes.
+                let sharing = Arc::strong_count(&self.shared) > 1;
+                let known = self
+                    .shared
+                    .lock()
+                    .expect("cache")
+                    .get(path)
+                    .filter(|(b, _)| Arc::ptr_eq(b, &bytes) || b[..] == bytes[..])
+                    .map(|(_, p)| p.clone());
+                match known {
+                    Some(p) => p,
+                    None => {
+                        let result = decode(&bytes, path).and_then(|text| {
+                            let mut o = ParseOptions::resource();
+                            o.limits = self.opts.limits;
+                            parse_stream(&text, path, &o)
+                        });
+                        let p = Arc::new((size, result));
+                        if sharing {
+                            self.shared
+                                .lock()
+                                .expect("cache")
+                                .insert(path.to_string(), (bytes, p.clone()));
+                        }
+                        p
+                    }
+                }
+            }
+        };
         self.files
             .lock()
             .expect("cache")
@@ -576,6 +615,7 @@ impl<'r> Acc<'r> {
     ) -> Result<()> {
         let src = self.src;
         // 1. resources
+        let mut ids = IdIndex::default();
         for (entry, pos) in k.strings("resources")? {
             if guard::is_remote(&entry) {
                 return Err(Error::at(
@@ -593,7 +633,7 @@ impl<'r> Acc<'r> {
                         .map(|o| format!("path: {}\n", yaml_scalar(&clean_join(o, &entry))));
                     for mut r in loaded {
                         r.meta.origin_annotation = origin.clone();
-                        append(res, r)?;
+                        ids.append(res, r)?;
                     }
                 }
                 Some(EntryKind::Dir) => {
@@ -615,7 +655,7 @@ impl<'r> Acc<'r> {
                             .context(format!("recursed merging from path '{path}'"))
                     })?;
                     for r in sub {
-                        append(res, r)?;
+                        ids.append(res, r)?;
                     }
                 }
                 Some(EntryKind::Submodule) => {
@@ -865,6 +905,56 @@ pub fn same_identity(a: &crate::model::ResId, b: &crate::model::ResId) -> bool {
         return false;
     }
     super::scope::is_cluster_scoped(&a.gvk) || a.effective_namespace() == b.effective_namespace()
+}
+
+/// The identity [`same_identity`] compares: gvk, name, and the effective
+/// namespace unless the kind is cluster-scoped.
+type IdKey = (crate::model::Gvk, String, String);
+
+fn id_key(id: crate::model::ResId) -> IdKey {
+    let ns = if super::scope::is_cluster_scoped(&id.gvk) {
+        String::new()
+    } else if id.namespace.is_empty() {
+        "default".to_string()
+    } else {
+        id.namespace
+    };
+    (id.gvk, id.name, ns)
+}
+
+/// The ids of an accumulator, for appending many resources in linear time.
+/// Built on first use from the accumulator's current contents; valid as long as
+/// the accumulator is only changed through [`IdIndex::append`].
+#[derive(Default)]
+pub struct IdIndex {
+    ids: Option<HashMap<IdKey, usize>>,
+}
+
+impl IdIndex {
+    /// [`append`], without rescanning `res`.
+    pub fn append(&mut self, res: &mut Vec<Resource>, r: Resource) -> Result<()> {
+        let ids = self.ids.get_or_insert_with(|| {
+            let mut m = HashMap::with_capacity(res.len());
+            for (i, x) in res.iter().enumerate() {
+                m.entry(id_key(x.id())).or_insert(i);
+            }
+            m
+        });
+        let key = id_key(r.id());
+        if let Some(&i) = ids.get(&key) {
+            return Err(Error::at(
+                &r.origin,
+                format!(
+                    "may not add resource with an already registered id: {} (also defined at {})",
+                    r.id(),
+                    res[i].origin
+                ),
+            ));
+        }
+        ids.insert(key, res.len());
+        res.push(r);
+        Ok(())
+    }
 }
 
 /// Append a resource, refusing an id that is already registered.

@@ -2,7 +2,7 @@
 
 use super::kustomization::{KustKind, Kustomization, FILE_NAMES};
 use crate::error::Result;
-use crate::source::{EntryKind, Source};
+use crate::source::{file_name, parent, Source};
 use crate::yaml::decode;
 
 /// A kustomization found in a tree.
@@ -16,49 +16,44 @@ pub struct Found {
 
 /// Every directory under `under` (repository-relative) holding a buildable
 /// kustomization (not a Component), sorted. Unparseable kustomizations are
-/// included so that rendering them reports the error.
+/// included so that rendering them reports the error. One pass over
+/// [`Source::all_files`] (no per-directory listing).
 pub fn kustomization_dirs(src: &dyn Source, under: &str) -> Result<Vec<Found>> {
-    let mut out = Vec::new();
-    walk(src, under, &mut out, 0)?;
-    out.retain(|f| f.kind == KustKind::Kustomization);
+    if !under.is_empty() {
+        src.list(under)?; // a missing directory is an error, as before
+    }
+    let mut out: Vec<Found> = Vec::new();
+    for file in src.all_files()? {
+        if !FILE_NAMES.contains(&file_name(&file)) {
+            continue;
+        }
+        let dir = parent(&file);
+        let inside = under.is_empty()
+            || dir == under
+            || (dir.len() > under.len()
+                && dir.starts_with(under)
+                && dir.as_bytes()[under.len()] == b'/');
+        if !inside || dir.split('/').count() > 64 {
+            continue;
+        }
+        // Several kustomization files in one directory: the first (by name) decides
+        // the kind; rendering reports the ambiguity.
+        if out.last().is_some_and(|f| f.dir == dir) {
+            continue;
+        }
+        let kind = src
+            .read(&file)
+            .and_then(|b| decode(&b, &file))
+            .and_then(|t| Kustomization::parse(&t, &file))
+            .map(|k| k.kind)
+            .unwrap_or(KustKind::Kustomization);
+        out.push(Found {
+            dir: dir.to_string(),
+            kind,
+        });
+    }
     out.sort_by(|a, b| a.dir.cmp(&b.dir));
+    out.dedup_by(|a, b| a.dir == b.dir);
+    out.retain(|f| f.kind == KustKind::Kustomization);
     Ok(out)
-}
-
-fn walk(src: &dyn Source, dir: &str, out: &mut Vec<Found>, depth: usize) -> Result<()> {
-    if depth > 64 {
-        return Ok(());
-    }
-    let entries = src.list(dir)?;
-    for (name, kind) in &entries {
-        if *kind == EntryKind::File && FILE_NAMES.contains(&name.as_str()) {
-            let file = if dir.is_empty() {
-                name.clone()
-            } else {
-                format!("{dir}/{name}")
-            };
-            let k = src
-                .read(&file)
-                .and_then(|b| decode(&b, &file))
-                .and_then(|t| Kustomization::parse(&t, &file))
-                .map(|k| k.kind)
-                .unwrap_or(KustKind::Kustomization);
-            out.push(Found {
-                dir: dir.to_string(),
-                kind: k,
-            });
-            break;
-        }
-    }
-    for (name, kind) in entries {
-        if kind == EntryKind::Dir && name != ".git" {
-            let sub = if dir.is_empty() {
-                name
-            } else {
-                format!("{dir}/{name}")
-            };
-            walk(src, &sub, out, depth + 1)?;
-        }
-    }
-    Ok(())
 }

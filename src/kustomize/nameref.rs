@@ -29,6 +29,8 @@ struct Cand {
     suffixes: Vec<String>,
     /// Effective original namespace; None for cluster-scoped kinds.
     org_ns: Option<String>,
+    /// Effective current namespace (`_non_namespaceable_` for cluster-scoped kinds).
+    cur_ns: String,
 }
 
 fn effective_ns(ns: &str) -> String {
@@ -64,9 +66,15 @@ impl Cand {
         } else {
             Some(effective_ns(&org.namespace))
         };
+        let cur_ns = if cluster_scoped {
+            NOT_A_NAMESPACE.to_string()
+        } else {
+            effective_ns(&cur.namespace)
+        };
         Cand {
             cur,
             prev,
+            cur_ns,
             cluster_scoped,
             prefixes: r.meta.prefixes.clone(),
             suffixes: r.meta.suffixes.clone(),
@@ -74,12 +82,8 @@ impl Cand {
         }
     }
     /// Effective current namespace (`_non_namespaceable_` for cluster-scoped kinds).
-    fn cur_ns(&self) -> String {
-        if self.cluster_scoped {
-            NOT_A_NAMESPACE.to_string()
-        } else {
-            effective_ns(&self.cur.namespace)
-        }
+    fn cur_ns(&self) -> &str {
+        &self.cur_ns
     }
 }
 

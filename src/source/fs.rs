@@ -5,15 +5,20 @@
 use super::resolve::{self, Raw, Resolved};
 use super::{EntryKind, Source, DEFAULT_MAX_FILE_BYTES};
 use crate::error::{Error, Result};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
-/// The working tree under a root directory.
+/// The working tree under a root directory. What each path names (file,
+/// directory, link) is looked up once and remembered: a render sees the tree as
+/// it was when first looked at, and resolving the many paths a render reads does
+/// not repeat the same `lstat` calls.
 #[derive(Debug)]
 pub struct FsSource {
     root: PathBuf,
     max_file_bytes: u64,
+    lookups: RwLock<HashMap<String, Raw>>,
 }
 
 impl FsSource {
@@ -29,6 +34,7 @@ impl FsSource {
         Ok(FsSource {
             root: canon,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            lookups: RwLock::new(HashMap::new()),
         })
     }
 
@@ -43,8 +49,25 @@ impl FsSource {
         &self.root
     }
 
-    /// Describe one physical (symlink-free) path without following it.
+    /// Describe one physical (symlink-free) path without following it (cached).
     fn lookup(&self, p: &str) -> Result<Raw> {
+        if let Some(r) = self
+            .lookups
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(p)
+        {
+            return Ok(r.clone());
+        }
+        let r = self.lookup_uncached(p)?;
+        self.lookups
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(p.to_string(), r.clone());
+        Ok(r)
+    }
+
+    fn lookup_uncached(&self, p: &str) -> Result<Raw> {
         let full = self.root.join(p);
         let m = match std::fs::symlink_metadata(&full) {
             Ok(m) => m,

@@ -59,9 +59,20 @@ pub fn apply_namespace(
         *node = Node::str(ns, pos.clone());
         Ok(())
     };
+    // How many resources currently carry each id (kept up to date as resources
+    // move), so that the conflict check after each move is not a rescan.
+    let mut counts: std::collections::HashMap<(Gvk, String, String), usize> =
+        std::collections::HashMap::with_capacity(res.len());
+    for r in res.iter() {
+        *counts.entry(id_key(&r.id())).or_default() += 1;
+    }
     for i in 0..res.len() {
         if is_empty(&res[i]) {
             continue;
+        }
+        let before = id_key(&res[i].id());
+        if let Some(c) = counts.get_mut(&before) {
+            *c -= 1;
         }
         res[i].remember_id();
         let r = &mut res[i];
@@ -96,12 +107,14 @@ pub fn apply_namespace(
             }
         }
         let cur = id_key(&res[i].id());
-        let matches: Vec<ResId> = res
-            .iter()
-            .map(|x| x.id())
-            .filter(|id| id_key(id) == cur)
-            .collect();
-        if matches.len() != 1 {
+        let count = counts.entry(cur.clone()).or_default();
+        *count += 1;
+        if *count != 1 {
+            let matches: Vec<ResId> = res
+                .iter()
+                .map(|x| x.id())
+                .filter(|id| id_key(id) == cur)
+                .collect();
             let ids: Vec<String> = matches.iter().map(|x| x.to_string()).collect();
             return Err(Error::at(
                 pos,

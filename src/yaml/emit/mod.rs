@@ -347,7 +347,7 @@ impl Emitter<'_> {
                 if breaks {
                     self.write_indent();
                 }
-                self.write(s, &mut i);
+                self.write_run(s, &mut i);
                 self.indention = false;
                 spaces = false;
                 breaks = false;
@@ -355,6 +355,25 @@ impl Emitter<'_> {
         }
         self.whitespace = false;
         self.indention = false;
+    }
+
+    /// Copy the character at byte `*i` and the ASCII characters after it up to
+    /// the next space, line break or non-ASCII byte (one column each).
+    #[inline]
+    fn write_run(&mut self, s: &str, i: &mut usize) {
+        let v = s.as_bytes();
+        if v[*i] >= 0x80 {
+            self.write(s, i);
+            return;
+        }
+        let start = *i;
+        let mut end = start + 1;
+        while end < v.len() && v[end] < 0x80 && !matches!(v[end], b' ' | b'\n' | b'\r') {
+            end += 1;
+        }
+        self.out.push_str(&s[start..end]);
+        self.column += end - start;
+        *i = end;
     }
 
     fn write_single(&mut self, s: &str, allow_breaks: bool) {

@@ -111,6 +111,16 @@ pub(super) fn analyze(value: &str) -> Analysis {
     let mut preceded_by_whitespace = true;
     let mut i = 0;
     while i < v.len() {
+        // Fast path: a printable ASCII character that is neither a space nor an
+        // indicator that depends on its neighbours only resets the run state.
+        let c = v[i];
+        if i > 0 && (0x21..=0x7E).contains(&c) && c != b':' && c != b'#' {
+            previous_space = false;
+            previous_break = false;
+            preceded_by_whitespace = false;
+            i += 1;
+            continue;
+        }
         let w = width(v[i]);
         let followed_by_whitespace = i + w >= v.len() || is_blank(v, i + w);
         let c = v[i];
