@@ -134,7 +134,12 @@ pub(super) fn parse_float(text: &str) -> Option<f64> {
     if i != b.len() {
         return None;
     }
-    text.replace('_', "").parse::<f64>().ok()
+    // Go's ParseFloat fails (ErrRange) when the value overflows to infinity, and
+    // yaml.v3 then keeps the scalar as a string (fuzz find: `.6e666`).
+    text.replace('_', "")
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
 }
 
 /// yaml.v3 decodes plain timestamps to time.Time (only ones Go's `time.Parse`

@@ -164,3 +164,14 @@ fn decode_bom_and_invalid() {
     let e = decode(b"a: 1\nb: \xff\n", "bin.yaml").unwrap_err();
     assert_eq!(e.pos.line, 2);
 }
+
+#[test]
+fn overflowing_floats_stay_strings() {
+    // Fuzz find: yaml.v3 keeps a float literal that overflows as a string; reading it
+    // as +Inf made the emitter's plain output parse back differently.
+    let d = p("a: 1e999\nb: -2.5e400\nc: 1e300\nd: .inf\n");
+    assert_eq!(d[0].get("a").unwrap().as_str(), Some("1e999"));
+    assert_eq!(d[0].get("b").unwrap().as_str(), Some("-2.5e400"));
+    assert_eq!(d[0].get("c").unwrap().value, Value::Float(1e300));
+    assert_eq!(d[0].get("d").unwrap().value, Value::Float(f64::INFINITY));
+}
