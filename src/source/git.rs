@@ -304,33 +304,12 @@ impl Source for GitSource {
 
     fn entry(&self, path: &str) -> Result<Option<EntryKind>> {
         let p = resolve::normalise(path)?;
-        Ok(match self.resolve(&p)? {
-            Resolved::Missing => None,
-            Resolved::Found(_, Raw::Dir) => Some(EntryKind::Dir),
-            Resolved::Found(_, Raw::Submodule) => Some(EntryKind::Submodule),
-            Resolved::Found(_, _) => Some(EntryKind::File),
-            r @ Resolved::InSubmodule(_) => return Err(resolve::not_readable(&p, &r)),
-        })
+        resolve::entry_kind(&p, self.resolve(&p)?)
     }
 
     fn list(&self, dir: &str) -> Result<Vec<(String, EntryKind)>> {
         let d = resolve::normalise(dir)?;
-        let phys = match self.resolve(&d)? {
-            Resolved::Found(phys, Raw::Dir) => phys,
-            Resolved::Missing => {
-                return Err(Error::in_file(
-                    &d,
-                    format!("directory '{d}' does not exist"),
-                ))
-            }
-            Resolved::Found(_, Raw::File | Raw::Special) => {
-                return Err(Error::in_file(
-                    &d,
-                    format!("'{d}' is a file, not a directory"),
-                ))
-            }
-            r => return Err(resolve::not_readable(&d, &r)),
-        };
+        let phys = resolve::directory(&d, self.resolve(&d)?)?;
         let mut out = Vec::new();
         if let Some(entries) = self.dirs.get(&phys) {
             for (name, e) in entries {

@@ -31,6 +31,32 @@ pub(crate) enum Resolved {
     InSubmodule(String),
 }
 
+/// What a resolved path is, for `Source::entry` (`None` when missing).
+pub(crate) fn entry_kind(p: &str, r: Resolved) -> Result<Option<super::EntryKind>> {
+    use super::EntryKind;
+    Ok(match r {
+        Resolved::Missing => None,
+        Resolved::Found(_, Raw::Dir) => Some(EntryKind::Dir),
+        Resolved::Found(_, Raw::Submodule) => Some(EntryKind::Submodule),
+        Resolved::Found(_, _) => Some(EntryKind::File),
+        r @ Resolved::InSubmodule(_) => return Err(not_readable(p, &r)),
+    })
+}
+
+/// The physical path of a resolved directory, for `Source::list`; an error naming
+/// `d` when it is missing, a file, or not readable.
+pub(crate) fn directory(d: &str, r: Resolved) -> Result<String> {
+    match r {
+        Resolved::Found(phys, Raw::Dir) => Ok(phys),
+        Resolved::Missing => Err(Error::in_file(d, format!("directory '{d}' does not exist"))),
+        Resolved::Found(_, Raw::File | Raw::Special) => Err(Error::in_file(
+            d,
+            format!("'{d}' is a file, not a directory"),
+        )),
+        r => Err(not_readable(d, &r)),
+    }
+}
+
 /// Validate and normalise a caller-supplied path (it should already be normalised).
 pub(crate) fn normalise(path: &str) -> Result<String> {
     let p = super::join("", path).map_err(|e| Error::in_file(path, e.msg))?;
