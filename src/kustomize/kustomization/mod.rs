@@ -252,3 +252,22 @@ impl Kustomization {
         }
     }
 }
+
+#[cfg(test)]
+impl Kustomization {
+    /// `app/kustomization.yaml` holding `text`, parsed but not validated: unit
+    /// tests of one section use it to build just the section they exercise.
+    pub(crate) fn for_test(text: &str) -> Kustomization {
+        let file = "app/kustomization.yaml";
+        let node =
+            crate::yaml::parse_stream(text, file, &crate::yaml::ParseOptions::kustomization())
+                .expect("test kustomization parses")
+                .remove(0);
+        Kustomization {
+            file: file.into(),
+            dir: "app".into(),
+            kind: KustKind::Kustomization,
+            node,
+        }
+    }
+}

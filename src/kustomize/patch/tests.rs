@@ -27,19 +27,7 @@ impl Source for Mem {
 }
 
 fn kust(text: &str) -> Kustomization {
-    let node = parse_stream(
-        text,
-        "app/kustomization.yaml",
-        &ParseOptions::kustomization(),
-    )
-    .unwrap()
-    .remove(0);
-    Kustomization {
-        file: "app/kustomization.yaml".into(),
-        dir: "app".into(),
-        kind: KustKind::Kustomization,
-        node,
-    }
+    Kustomization::for_test(text)
 }
 
 fn resources(text: &str) -> Vec<Resource> {

@@ -1,5 +1,4 @@
 use super::*;
-use crate::kustomize::kustomization::KustKind;
 use crate::source::EntryKind;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,19 +36,7 @@ pub(crate) fn resources(text: &str) -> Vec<Resource> {
 }
 
 fn kust(text: &str) -> Kustomization {
-    let node = parse_stream(
-        text,
-        "app/kustomization.yaml",
-        &ParseOptions::kustomization(),
-    )
-    .unwrap()
-    .remove(0);
-    Kustomization {
-        file: "app/kustomization.yaml".into(),
-        dir: "app".into(),
-        kind: KustKind::Kustomization,
-        node,
-    }
+    Kustomization::for_test(text)
 }
 
 /// Compare with kubectl's output (documents matched by kind and name, JSON equality).

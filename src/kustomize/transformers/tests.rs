@@ -1,19 +1,10 @@
 use super::*;
-use crate::kustomize::kustomization::KustKind;
 use crate::yaml::{parse_stream, ParseOptions};
 
 const KFILE: &str = "app/kustomization.yaml";
 
 fn kust(text: &str) -> Kustomization {
-    let node = parse_stream(text, KFILE, &ParseOptions::kustomization())
-        .unwrap()
-        .remove(0);
-    Kustomization {
-        file: KFILE.into(),
-        dir: "app".into(),
-        kind: KustKind::Kustomization,
-        node,
-    }
+    Kustomization::for_test(text)
 }
 
 fn resources(text: &str) -> Vec<Resource> {

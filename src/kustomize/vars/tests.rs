@@ -1,23 +1,9 @@
 use super::*;
 use crate::kustomize::fieldspec::FieldSpec;
-use crate::kustomize::kustomization::KustKind;
 use crate::kustomize::replacements::tests::resources;
-use crate::yaml::{parse_stream, ParseOptions};
 
 fn kust(text: &str) -> Kustomization {
-    let node = parse_stream(
-        text,
-        "app/kustomization.yaml",
-        &ParseOptions::kustomization(),
-    )
-    .unwrap()
-    .remove(0);
-    Kustomization {
-        file: "app/kustomization.yaml".into(),
-        dir: "app".into(),
-        kind: KustKind::Kustomization,
-        node,
-    }
+    Kustomization::for_test(text)
 }
 
 fn cfg() -> TransformerConfig {
