@@ -2,16 +2,23 @@
 //! rendered manifests between two commits, and gate the change.
 //!
 //! Stages, following the data: [`source`] → [`kustomize`] → [`diff`] → [`policy`]
-//! → [`report`] → [`forge`]. Types that cross stages live in [`model`].
+//! → [`report`] → [`forge`]; [`gate`] drives them in that order. A stage never
+//! imports a later one. Types that cross stages live in [`model`],
+//! [`diagnostic`] and [`error`]. See ARCHITECTURE.md.
 
+pub mod ci;
+pub mod diagnostic;
 pub mod diff;
 pub mod error;
 pub mod forge;
+pub mod gate;
+pub mod hook;
 pub mod kustomize;
 pub mod model;
 pub mod policy;
 pub mod report;
 pub mod source;
+pub mod topology;
 pub mod yaml;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};

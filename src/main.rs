@@ -1,9 +1,12 @@
 //! The `manifest-gate` command line: wires the stages together.
 
 use clap::{Parser, Subcommand};
-use manifest_gate::kustomize::{self, Mode, RenderOptions, Renderer};
-use manifest_gate::source::{FsSource, GitSource, Source};
-use manifest_gate::{Error, Result};
+use manifest_gate::gate;
+use manifest_gate::kustomize::{self, LoadRestrictor, Mode, RenderOptions, Renderer};
+use manifest_gate::report::{self, Format};
+use manifest_gate::source::{revision, FsSource, GitSource, Source};
+use manifest_gate::{Error, ErrorKind, Result};
+use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
@@ -35,10 +38,20 @@ enum Command {
     Comment(CommentArgs),
     /// List each overlay with its environment and how that was decided.
     Overlays(OverlaysArgs),
+    /// Read the CI environment, choose base and head (the merge base), then run `check` on them.
+    Ci(manifest_gate::ci::CiArgs),
+    /// Git hooks: `hook install` writes a pre-push hook that judges every pushed ref.
+    Hook(manifest_gate::hook::HookArgs),
     /// Explain a rule: what it checks, why, and how to satisfy it.
     Explain {
-        /// Rule id (single-environment, unexpected-kind, promotion-order).
+        /// Rule id (see `manifest-gate rules`).
         rule: String,
+    },
+    /// List the rules: id, default severity, summary.
+    Rules {
+        /// Output format (text or json).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
 }
 
@@ -54,13 +67,33 @@ struct LimitArgs {
     /// Wall-clock budget per overlay (`500ms`, `30s`, `2m`; `0` for none).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "120s")]
     timeout_per_overlay: std::time::Duration,
+    /// Wall-clock budget of the whole run: discovery, every render and the
+    /// external fallback's copies together (`0` for none).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30m")]
+    timeout: std::time::Duration,
+    /// Most bytes (keys and scalar text) one overlay's rendered output may hold,
+    /// enforced while patches, replacements and vars run.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "32MiB")]
+    max_output_bytes: u64,
+    /// Most YAML nodes one overlay's rendered output may hold.
+    #[arg(long, value_name = "N", default_value_t = 500_000)]
+    max_output_nodes: u64,
+    /// Address-space limit of the external kustomize/kubectl process (RLIMIT_AS).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "2GiB")]
+    external_max_memory: u64,
 }
 
 impl LimitArgs {
     fn options(&self) -> RenderOptions {
+        if !self.timeout.is_zero() {
+            manifest_gate::kustomize::guard::set_run_budget(self.timeout);
+        }
         let mut o = RenderOptions::default();
         o.limits.max_file_bytes = usize::try_from(self.max_file_bytes).unwrap_or(usize::MAX);
         o.max_render_bytes = self.max_render_bytes;
+        o.max_output_bytes = self.max_output_bytes;
+        o.max_output_nodes = self.max_output_nodes;
+        o.external_max_memory = self.external_max_memory;
         o.timeout = if self.timeout_per_overlay.is_zero() {
             None
         } else {
@@ -105,6 +138,26 @@ fn parse_duration(s: &str) -> std::result::Result<std::time::Duration, String> {
     })
 }
 
+/// Remote bases: fetched only when asked.
+#[derive(clap::Args, Clone)]
+struct FetchArgs {
+    /// Fetch the remote bases that `remote:` in .manifest-gate.yaml allows (pinned, with the system git); without it nothing is fetched.
+    #[arg(long)]
+    fetch_remote: bool,
+    /// Cache of fetched remote bases (default $XDG_CACHE_HOME/manifest-gate, else ~/.cache/manifest-gate).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+impl FetchArgs {
+    fn options(&self) -> kustomize::remote::FetchOptions {
+        kustomize::remote::FetchOptions {
+            fetch: self.fetch_remote,
+            cache_dir: self.cache_dir.clone(),
+        }
+    }
+}
+
 #[derive(clap::Args)]
 struct RevArgs {
     /// Base revision (the pull request's target).
@@ -113,6 +166,10 @@ struct RevArgs {
     /// Head revision (the pull request's tip).
     #[arg(long, value_name = "REV")]
     head: String,
+    /// Compare with `--base` itself instead of merge-base(base, head), the default
+    /// (which judges only the change the head introduces, as the forge's diff shows).
+    #[arg(long)]
+    base_exact: bool,
     /// Repository root. Default: the git work tree enclosing the current directory.
     #[arg(long)]
     repo: Option<PathBuf>,
@@ -121,15 +178,17 @@ struct RevArgs {
     renderer: Mode,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    fetch: FetchArgs,
 }
 
 #[derive(clap::Args)]
 struct DiffArgs {
     #[command(flatten)]
     revs: RevArgs,
-    /// Output format.
-    #[arg(long, value_parser = ["text", "json", "markdown"], default_value = "text")]
-    format: String,
+    /// Output format (text, json or markdown).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     /// Render every overlay at both revisions, even those whose inputs did not change.
     #[arg(long)]
     full: bool,
@@ -142,9 +201,14 @@ struct DiffArgs {
 struct CheckArgs {
     #[command(flatten)]
     revs: RevArgs,
-    /// Output format.
-    #[arg(long, value_parser = ["text", "json", "sarif"], default_value = "text")]
-    format: String,
+    /// Output format on standard output: text, json, sarif, markdown (the pull-request
+    /// comment), github (workflow-command annotations), junit or gitlab (Code Quality).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also write FORMAT to PATH (repeatable: `--output sarif=gate.sarif --output junit=junit.xml`).
+    /// Written even when the gate cannot decide; never through a symlink.
+    #[arg(long, value_name = "FORMAT=PATH")]
+    output: Vec<report::output::OutputSpec>,
     /// Read the configuration from this file on disk instead of `.manifest-gate.yaml` at the base revision.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -167,6 +231,17 @@ struct CommentArgs {
     /// Read the configuration from this file on disk instead of `.manifest-gate.yaml` at the base revision.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Most characters of the comment (default 65000 for GitHub, 1000000 for GitLab).
+    #[arg(long, value_name = "N")]
+    max_comment_chars: Option<usize>,
+    /// Also write the full report (the comment without a size limit) to PATH;
+    /// a comment that has to cut points to it. Never written through a symlink.
+    #[arg(long, value_name = "PATH")]
+    report_file: Option<PathBuf>,
+    /// Key of the sticky comment, for several gates in one repository (each
+    /// keeps its own comment).
+    #[arg(long, value_name = "KEY")]
+    comment_key: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -202,8 +277,23 @@ struct RenderArgs {
     /// auto: native, falling back to an external kustomize only where needed.
     #[arg(long, value_enum, default_value_t = Mode::Auto)]
     renderer: Mode,
+    /// root-only (kustomize build's default): a file a kustomization loads must be in
+    /// or below its directory; none (as Flux builds): any file in the repository.
+    /// kustomize's spellings LoadRestrictionsRootOnly / LoadRestrictionsNone are accepted.
+    #[arg(long, value_name = "RULE", value_parser = parse_load_restrictor, default_value = "root-only")]
+    load_restrictor: LoadRestrictor,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    fetch: FetchArgs,
+}
+
+fn parse_load_restrictor(s: &str) -> std::result::Result<LoadRestrictor, String> {
+    match s {
+        "root-only" | "LoadRestrictionsRootOnly" => Ok(LoadRestrictor::RootOnly),
+        "none" | "LoadRestrictionsNone" => Ok(LoadRestrictor::None),
+        _ => Err(format!("'{s}': use root-only or none")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -214,12 +304,16 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd_check(a),
         Command::Comment(a) => cmd_comment(a),
         Command::Overlays(a) => cmd_overlays(a),
+        Command::Ci(a) => manifest_gate::ci::run(a),
+        Command::Hook(a) => manifest_gate::hook::run(a),
         Command::Explain { rule } => cmd_explain(&rule),
+        Command::Rules { format } => cmd_rules(format),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Messages quote repository paths and names: never a raw newline.
+            eprintln!("error: {}", report::escape::text(&e.to_string()));
             ExitCode::from(2)
         }
     }
@@ -265,10 +359,7 @@ fn locate(dir: Option<&Path>, repo: Option<&Path>) -> Result<(PathBuf, String)> 
                     break;
                 }
             }
-            match git2::Repository::discover(&probe)
-                .ok()
-                .and_then(|r| r.workdir().map(Path::to_path_buf))
-            {
+            match revision::discover_root(&probe) {
                 Some(w) => absolute(&w)?,
                 None => absolute(Path::new("."))?,
             }
@@ -295,58 +386,69 @@ fn open_source(root: &Path, rev: Option<&str>, max_file_bytes: u64) -> Result<Bo
 fn cmd_render(a: RenderArgs) -> Result<ExitCode> {
     let (root, rel) = locate(a.dir.as_deref(), a.repo.as_deref())?;
     let src = open_source(&root, a.rev.as_deref(), a.limits.max_file_bytes)?;
-    let opts = a.limits.options();
+    let mut opts = a.limits.options();
+    opts.load_restrictor = a.load_restrictor;
+    let remotes = render_remotes(src.as_ref(), &root, &a)?;
     if a.all {
         let out = a.out.ok_or_else(|| Error::msg("--all needs --out OUT"))?;
-        return render_all(src.as_ref(), &rel, &out, a.renderer, opts);
+        let renderer = Renderer::new(src.as_ref(), opts).with_remotes(remotes);
+        let failures = gate::render_all(src.as_ref(), &renderer, &rel, &out, a.renderer)?;
+        for f in &failures {
+            let dir = if f.dir.is_empty() { "." } else { &f.dir };
+            let line = format!("{dir}: {}", f.error);
+            eprintln!("error: {}", report::escape::text(&line));
+        }
+        return Ok(if failures.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        });
     }
     if a.dir.is_none() {
         return Err(Error::msg(
             "render needs a kustomization directory (or --all)",
         ));
     }
-    let renderer = Renderer::new(src.as_ref(), opts);
+    let renderer = Renderer::new(src.as_ref(), opts).with_remotes(remotes);
     let rendered = kustomize::render_with(&renderer, &rel, a.renderer)?;
-    print!("{}", rendered.to_yaml());
+    emit(&rendered.to_yaml())?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn render_all(
+/// With `--fetch-remote`, the remote bases that `remote:` of the rendered
+/// tree's `.manifest-gate.yaml` admits.
+fn render_remotes(
     src: &dyn Source,
-    under: &str,
-    out: &Path,
-    mode: Mode,
-    opts: RenderOptions,
-) -> Result<ExitCode> {
-    use rayon::prelude::*;
-    let dirs = kustomize::discover::kustomization_dirs(src, under)?;
-    let renderer = Renderer::new(src, opts);
-    // Each result is written as soon as it is rendered, so that at most one
-    // rendered overlay per thread is held in memory.
-    let write = |dir: &str, text: String| -> Result<()> {
-        let name = if dir.is_empty() { "_root" } else { dir };
-        let path = out.join(format!("{name}.yaml"));
-        if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(|e| Error::msg(format!("{}: {e}", p.display())))?;
-        }
-        std::fs::write(&path, text).map_err(|e| Error::msg(format!("{}: {e}", path.display())))
-    };
-    let errors: Vec<(String, Error)> = dirs
-        .par_iter()
-        .filter_map(|d| {
-            let r = kustomize::render_with(&renderer, &d.dir, mode)
-                .and_then(|r| write(&d.dir, r.to_yaml()));
-            r.err().map(|e| (d.dir.clone(), e))
-        })
-        .collect();
-    for (dir, e) in &errors {
-        eprintln!("error: {}: {e}", if dir.is_empty() { "." } else { dir });
+    root: &Path,
+    a: &RenderArgs,
+) -> Result<Option<std::sync::Arc<kustomize::remote::Remotes>>> {
+    use manifest_gate::policy::{Config, CONFIG_FILE};
+    if !a.fetch.fetch_remote {
+        return Ok(None);
     }
-    Ok(if errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    let policy = match src.entry(CONFIG_FILE)? {
+        Some(manifest_gate::source::EntryKind::File) => {
+            let text = manifest_gate::yaml::decode(&src.read(CONFIG_FILE)?, CONFIG_FILE)?;
+            Config::parse(&text, CONFIG_FILE)?.remote
+        }
+        _ => Default::default(),
+    };
+    a.fetch
+        .options()
+        .remotes(&policy, root, a.limits.max_file_bytes)
+}
+
+/// Write to stdout. A closed pipe (`manifest-gate render big | head -c1`) ends
+/// the program quietly with exit 0, as ripgrep does; other write errors are errors.
+fn emit(s: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            Err(Error::msg(format!("cannot write to standard output: {e}")).kind(ErrorKind::Io))
+        }
+    }
 }
 
 /// The repository root for commands that compare revisions.
@@ -355,64 +457,96 @@ fn repo_root(repo: Option<&Path>) -> Result<PathBuf> {
         Some(r) => absolute(r),
         None => {
             let cwd = absolute(Path::new("."))?;
-            let r = git2::Repository::discover(&cwd).map_err(|_| {
+            let root = revision::discover_root(&cwd).ok_or_else(|| {
                 Error::msg(format!(
                     "'{}' is not inside a git repository (use --repo)",
                     cwd.display()
                 ))
             })?;
-            match r.workdir() {
-                Some(w) => absolute(w),
-                None => Ok(r.path().to_path_buf()),
-            }
+            absolute(&root)
         }
     }
 }
 
-fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
-    use manifest_gate::{diff, report};
-    let root = repo_root(a.revs.repo.as_deref())?;
-    let opts = diff::DiffOptions {
-        full: a.full,
-        mode: a.revs.renderer,
-        render: a.revs.limits.options(),
+/// The base to judge against: merge-base(base, head) unless `--base-exact`.
+fn judged_base(root: &Path, revs: &RevArgs) -> Result<String> {
+    if revs.base_exact {
+        return Ok(revs.base.clone());
+    }
+    let b = manifest_gate::source::merge_base::change_base(root, &revs.base, &revs.head)?;
+    if let Some(note) = &b.note {
+        eprintln!("{note}");
+    }
+    Ok(b.rev)
+}
+
+fn gate_options(revs: &RevArgs, config: Option<PathBuf>) -> gate::Options {
+    gate::Options {
+        config,
+        mode: revs.renderer,
+        render: revs.limits.options(),
+        fetch: revs.fetch.options(),
         ..Default::default()
-    };
-    let (mut rep, _) = diff::diff_revisions(&root, &a.revs.base, &a.revs.head, &opts)?;
-    manifest_gate::policy::label_environments(&root, &a.revs.base, a.config.as_deref(), &mut rep)?;
-    let format = match a.format.as_str() {
-        "json" => report::Format::Json,
-        "markdown" => report::Format::Markdown,
-        _ => report::Format::Text,
-    };
-    print!("{}", report::render_report(&rep, format));
+    }
+}
+
+fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
+    let root = repo_root(a.revs.repo.as_deref())?;
+    let mut opts = gate_options(&a.revs, a.config);
+    opts.full = a.full;
+    // Refuse a format that does not apply before the (slow) rendering.
+    report::diff_format(a.format)?;
+    let base = judged_base(&root, &a.revs)?;
+    let rep = gate::diff(&root, &base, &a.revs.head, &opts)?;
+    emit(&report::render_report(&rep, a.format))?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
-    use manifest_gate::policy;
-    let root = repo_root(a.revs.repo.as_deref())?;
-    let opts = policy::CheckOptions {
-        config: a.config,
-        mode: a.revs.renderer,
-        render: a.revs.limits.options(),
+    let checked = (|| {
+        let root = repo_root(a.revs.repo.as_deref())?;
+        let opts = gate_options(&a.revs, a.config.clone());
+        let base = judged_base(&root, &a.revs)?;
+        gate::check(&root, &base, &a.revs.head, &opts)
+    })();
+    let verdict = match &checked {
+        Ok(o) => report::Verdict::Decided(o),
+        Err(e) => report::Verdict::Undecided(report::Undecided {
+            base: &a.revs.base,
+            head: &a.revs.head,
+            error: e,
+        }),
     };
-    let outcome = policy::check(&root, &a.revs.base, &a.revs.head, &opts)?;
-    if a.format == "sarif" {
-        print!("{}", manifest_gate::report::sarif::render_sarif(&outcome));
-        return Ok(ExitCode::from(outcome.exit_code() as u8));
+    // Every file is written, decided or not; the first failure to write is
+    // the run's error after the others were tried.
+    let mut failed: Option<Error> = None;
+    for spec in &a.output {
+        let doc = report::render_verdict(&verdict, spec.format);
+        if let Err(e) = report::output::write_file(&spec.path, &doc) {
+            failed.get_or_insert(e);
+        }
     }
-    let format = if a.format == "json" {
-        policy::Format::Json
-    } else {
-        policy::Format::Text
-    };
-    print!("{}", policy::render_check(&outcome, format));
-    Ok(ExitCode::from(outcome.exit_code() as u8))
+    let github = a.format == Format::Github || a.output.iter().any(|o| o.format == Format::Github);
+    if github {
+        let file = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from);
+        if let Err(e) = report::output::step_summary(&verdict, file.as_deref()) {
+            failed.get_or_insert(e);
+        }
+    }
+    // Undecided text is the `error:` line on standard error (below).
+    if !(checked.is_err() && a.format == Format::Text) {
+        emit(&report::render_verdict(&verdict, a.format))?;
+    }
+    let outcome = checked?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    Ok(ExitCode::from(outcome.exit_code()))
 }
 
 fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
-    use manifest_gate::{forge, policy, report};
+    use manifest_gate::forge;
+    use manifest_gate::report::comment::CommentOptions;
     let kind: forge::Forge = a.forge.parse()?;
     // Resolve where to post before the (slow) rendering, so a missing
     // variable fails fast.
@@ -423,46 +557,92 @@ fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
             std::env::var(k).ok()
         })?)
     };
-    let root = repo_root(a.revs.repo.as_deref())?;
-    let opts = policy::CheckOptions {
-        config: a.config,
-        mode: a.revs.renderer,
-        render: a.revs.limits.options(),
+    let checked = (|| {
+        let root = repo_root(a.revs.repo.as_deref())?;
+        let opts = gate_options(&a.revs, a.config.clone());
+        let base = judged_base(&root, &a.revs)?;
+        gate::check(&root, &base, &a.revs.head, &opts)
+    })();
+    let verdict = match &checked {
+        Ok(o) => report::Verdict::Decided(o),
+        Err(e) => report::Verdict::Undecided(report::Undecided {
+            base: &a.revs.base,
+            head: &a.revs.head,
+            error: e,
+        }),
     };
-    let outcome = policy::check(&root, &a.revs.base, &a.revs.head, &opts)?;
-    let md = report::render_report(&outcome.report, report::Format::Markdown);
-    let body = forge::comment_body(&outcome, &md, kind.limit());
+    let report_name = a
+        .report_file
+        .as_deref()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned());
+    if let Some(path) = &a.report_file {
+        let full = CommentOptions {
+            key: a.comment_key.as_deref(),
+            ..CommentOptions::unlimited()
+        };
+        report::output::write_file(path, &report::render_comment(&verdict, &full))?;
+    }
+    let opts = CommentOptions {
+        limit: a.max_comment_chars.unwrap_or(kind.default_comment_chars()),
+        key: a.comment_key.as_deref(),
+        report_file: report_name.as_deref(),
+    };
+    let body = report::render_comment(&verdict, &opts);
+    let said = match &checked {
+        Ok(o) if o.passed() => "passed",
+        Ok(_) => "failed",
+        Err(_) => "could not decide",
+    };
     match target {
-        None => print!("{body}"),
+        None => emit(&body)?,
         Some(t) => {
             let posted = forge::upsert(&t, &body)?;
-            println!(
-                "manifest-gate: {posted} on {} ({})",
-                t.describe(),
-                if outcome.passed() { "passed" } else { "failed" }
-            );
+            emit(&format!(
+                "manifest-gate: {posted} on {} ({said})\n",
+                t.describe()
+            ))?;
         }
     }
-    Ok(ExitCode::from(outcome.exit_code() as u8))
+    // Could not decide: the comment says so, and the run exits 2 with the cause.
+    let outcome = checked?;
+    Ok(ExitCode::from(outcome.exit_code()))
 }
 
 fn cmd_overlays(a: OverlaysArgs) -> Result<ExitCode> {
     let root = repo_root(a.repo.as_deref())?;
-    print!(
-        "{}",
-        manifest_gate::policy::list_overlays(&root, &a.rev, a.config.as_deref())?
-    );
+    let (loaded, list, topo) = gate::overlays(&root, &a.rev, a.config.as_deref())?;
+    let mut out = report::overlays::render(&loaded.config, &loaded.source, &list);
+    out.push_str(&report::overlays::topology(&topo));
+    emit(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn cmd_explain(rule: &str) -> Result<ExitCode> {
     match manifest_gate::policy::explain(rule) {
         Some(text) => {
-            print!("{text}");
+            emit(&text)?;
             Ok(ExitCode::SUCCESS)
         }
         None => Err(Error::msg(format!(
-            "unknown rule '{rule}' (rules: single-environment, unexpected-kind, promotion-order)"
-        ))),
+            "unknown rule '{}' (rules: {})",
+            report::escape::text(rule),
+            manifest_gate::policy::rules::ids().join(", ")
+        ))
+        .kind(ErrorKind::Config)),
     }
+}
+
+fn cmd_rules(format: Format) -> Result<ExitCode> {
+    match format {
+        Format::Text => emit(&report::rules::render_text())?,
+        Format::Json => emit(&report::rules::render_json())?,
+        other => {
+            return Err(Error::msg(format!(
+                "`rules` prints text or json, not {}",
+                other.name()
+            )))
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

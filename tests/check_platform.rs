@@ -301,6 +301,15 @@ spec:
         uk["line"], 8,
         "points at the kind line of the Deployment document"
     );
+    // The whole diagnostic model is in the JSON.
+    assert_eq!(uk["column"], 7, "the column of the `kind:` value");
+    assert_eq!(uk["side"], "head");
+    assert!(uk["label"].as_str().unwrap().contains("Deployment"));
+    assert!(uk["help"]
+        .as_str()
+        .unwrap()
+        .starts_with("move this Deployment"));
+    assert!(uk["notes"].is_array() && uk["labels"].is_array());
     insta::assert_snapshot!("deployment_in_role_yaml", text.stdout);
 }
 

@@ -121,6 +121,8 @@ fn report() -> DiffReport {
                 status: OverlayStatus::Modified,
                 inputs_changed: true,
                 changes,
+                unrenderable: None,
+                deployment: None,
             },
             OverlayDiff {
                 path: "apps/web/overlays/dev".into(),
@@ -128,8 +130,11 @@ fn report() -> DiffReport {
                 status: OverlayStatus::Unchanged,
                 inputs_changed: false,
                 changes: vec![],
+                unrenderable: None,
+                deployment: None,
             },
         ],
+        summary: Default::default(),
     }
 }
 

@@ -3,9 +3,8 @@
 mod common;
 
 use common::TestRepo;
-use manifest_gate::diff::{
-    diff_revisions, ChangeAction, DiffOptions, DiffReport, OverlayStatus, RenderedSides,
-};
+use manifest_gate::diff::{ChangeAction, DiffOptions, DiffReport, OverlayStatus, RenderedSides};
+use manifest_gate::gate::diff_revisions;
 use manifest_gate::kustomize::Mode;
 use manifest_gate::report::{render_json, render_report, render_text, Format};
 
@@ -356,7 +355,8 @@ fn secret_change_is_masked() {
     for c in &ov.changes {
         assert!(c.secret);
         for f in &c.fields {
-            if f.path.starts_with("data") || f.path.starts_with("stringData") {
+            let p = f.path.to_string();
+            if p.starts_with("data") || p.starts_with("stringData") {
                 assert_ne!(f.old, f.new, "{}", f.path);
                 assert!(f
                     .new

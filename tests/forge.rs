@@ -26,8 +26,10 @@ struct Req {
 
 #[derive(Default)]
 struct State {
-    /// (id, body, system)
-    comments: Vec<(u64, String, bool)>,
+    /// (id, body, system, author login)
+    comments: Vec<(u64, String, bool, String)>,
+    /// Answer the next N requests with 502 (retries).
+    fail_next: usize,
     next_id: u64,
     requests: Vec<Req>,
 }
@@ -57,11 +59,19 @@ impl Mock {
         Mock { url, state }
     }
     fn seed(&self, body: &str, system: bool) -> u64 {
+        self.seed_by(body, system, "alice")
+    }
+    fn seed_by(&self, body: &str, system: bool, author: &str) -> u64 {
         let mut s = self.state.lock().unwrap();
         s.next_id += 1;
         let id = s.next_id;
-        s.comments.push((id, body.to_string(), system));
+        s.comments
+            .push((id, body.to_string(), system, author.to_string()));
         id
+    }
+    fn comment(&self, id: u64) -> Option<String> {
+        let s = self.state.lock().unwrap();
+        s.comments.iter().find(|c| c.0 == id).map(|c| c.1.clone())
     }
     fn requests(&self) -> Vec<Req> {
         self.state.lock().unwrap().requests.clone()
@@ -132,6 +142,14 @@ fn respond(stream: &mut TcpStream, status: u16, body: &Value) {
     let _ = stream.flush();
 }
 
+fn redirect(stream: &mut TcpStream, location: &str) {
+    let _ = write!(
+        stream,
+        "HTTP/1.1 301 Moved Permanently\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let _ = stream.flush();
+}
+
 fn query(path: &str, key: &str) -> Option<usize> {
     let q = path.split_once('?')?.1;
     q.split('&')
@@ -145,6 +163,22 @@ fn handle(mut stream: TcpStream, forge: Forge, token: &str, st: &Arc<Mutex<State
     };
     let mut s = st.lock().unwrap();
     s.requests.push(req.clone());
+    if s.fail_next > 0 {
+        s.fail_next -= 1;
+        return respond(&mut stream, 502, &json!({"message": "Bad Gateway"}));
+    }
+    // Redirects: `/moved/…` to the same origin, `/elsewhere/…` to another
+    // host name of the same server (a token sent there would be recorded).
+    if let Some(rest) = req.path.strip_prefix("/moved") {
+        return redirect(&mut stream, rest);
+    }
+    if let Some(rest) = req.path.strip_prefix("/elsewhere") {
+        let port = stream.local_addr().unwrap().port();
+        return redirect(
+            &mut stream,
+            &format!("http://localhost:{port}/stolen{rest}"),
+        );
+    }
     let authorized = match forge {
         Forge::GitHub => req.headers.get("authorization") == Some(&format!("Bearer {token}")),
         Forge::GitLab => req.headers.get("private-token").map(String::as_str) == Some(token),
@@ -182,7 +216,21 @@ fn handle(mut stream: TcpStream, forge: Forge, token: &str, st: &Arc<Mutex<State
             .map(str::to_string)
     };
     let limit = forge.limit();
+    // The token's user is gate-bot (id 7); every other author has another id.
+    let user_id = |login: &str| {
+        if login == BOT {
+            7
+        } else {
+            900 + login.len() as u64
+        }
+    };
     match (req.method.as_str(), path_only.as_str()) {
+        ("GET", "/user") if forge == Forge::GitHub => {
+            respond(&mut stream, 200, &json!({"login": BOT, "id": 7}))
+        }
+        ("GET", "/api/v4/user") if forge == Forge::GitLab => {
+            respond(&mut stream, 200, &json!({"username": BOT, "id": 7}))
+        }
         ("GET", p) if p == list_prefix => {
             let per = query(&req.path, "per_page").unwrap_or(30);
             let page = query(&req.path, "page").unwrap_or(1);
@@ -191,7 +239,10 @@ fn handle(mut stream: TcpStream, forge: Forge, token: &str, st: &Arc<Mutex<State
                 .iter()
                 .skip((page - 1) * per)
                 .take(per)
-                .map(|(id, body, system)| json!({"id": id, "body": body, "system": system}))
+                .map(|(id, body, system, login)| {
+                    let who = json!({"login": login, "username": login, "id": user_id(login)});
+                    json!({"id": id, "body": body, "system": system, "user": who, "author": who})
+                })
                 .collect();
             respond(&mut stream, 200, &Value::Array(items));
         }
@@ -204,7 +255,7 @@ fn handle(mut stream: TcpStream, forge: Forge, token: &str, st: &Arc<Mutex<State
             }
             s.next_id += 1;
             let id = s.next_id;
-            s.comments.push((id, body.clone(), false));
+            s.comments.push((id, body.clone(), false, BOT.to_string()));
             respond(&mut stream, 201, &json!({"id": id, "body": body}));
         }
         (m, p)
@@ -232,6 +283,8 @@ fn handle(mut stream: TcpStream, forge: Forge, token: &str, st: &Arc<Mutex<State
 }
 
 const GH_TOKEN: &str = "ghs_mockToken0123456789";
+/// The login of the mock's token.
+const BOT: &str = "gate-bot";
 const GL_TOKEN: &str = "glpat-mockToken9876543210";
 
 #[test]
@@ -264,9 +317,11 @@ fn github_create_then_update() {
     assert_eq!(
         summary,
         vec![
+            "GET /user",
             "GET /repos/acme/gitops/issues/5/comments?per_page=100&page=1",
             "GET /repos/acme/gitops/issues/5/comments?per_page=100&page=2",
             "POST /repos/acme/gitops/issues/5/comments",
+            "GET /user",
             "GET /repos/acme/gitops/issues/5/comments?per_page=100&page=1",
             "GET /repos/acme/gitops/issues/5/comments?per_page=100&page=2",
             &format!("PATCH /repos/acme/gitops/issues/comments/{id}"),
@@ -307,12 +362,13 @@ fn gitlab_create_then_update_skips_system_notes() {
     assert_eq!(mock.marked(), vec![(id, format!("{MARKER}\ntwo"))]);
     let reqs = mock.requests();
     let methods: Vec<&str> = reqs.iter().map(|r| r.method.as_str()).collect();
-    assert_eq!(methods, ["GET", "POST", "GET", "PUT"]);
-    assert!(reqs[0]
+    assert_eq!(methods, ["GET", "GET", "POST", "GET", "GET", "PUT"]);
+    assert_eq!(reqs[0].path, "/api/v4/user");
+    assert!(reqs[1]
         .path
         .starts_with("/api/v4/projects/platform%2Fgitops/merge_requests/3/notes?"));
     assert_eq!(
-        reqs[3].path,
+        reqs[5].path,
         format!("/api/v4/projects/platform%2Fgitops/merge_requests/3/notes/{id}")
     );
     for r in &reqs {
@@ -334,11 +390,100 @@ fn errors_never_show_the_token() {
     // Unreachable API: a one-line error, no token.
     let t = Target::new(Forge::GitLab, "http://127.0.0.1:1/api/v4", "1", 1, wrong);
     let e = forge::upsert(&t, "x").unwrap_err().to_string();
-    assert!(
-        e.starts_with("GitLab API: GET /api/v4/projects/1/merge_requests/1/notes"),
-        "{e}"
-    );
+    assert!(e.starts_with("GitLab API: GET /api/v4/user"), "{e}");
     assert!(!e.contains(wrong));
+}
+
+#[test]
+fn a_marker_comment_by_another_user_is_left_alone() {
+    for forge in [Forge::GitHub, Forge::GitLab] {
+        let (token, api, project, n) = match forge {
+            Forge::GitHub => (GH_TOKEN, String::new(), "acme/gitops", 5),
+            Forge::GitLab => (GL_TOKEN, "/api/v4".to_string(), "platform/gitops", 3),
+        };
+        let mock = Mock::start(forge, token);
+        // An attacker's "passed" comment carrying the marker, before ours.
+        let forged = format!("{MARKER}\n## ✅ manifest-gate: passed");
+        let theirs = mock.seed_by(&forged, false, "mallory");
+        let t = Target::new(forge, &format!("{}{api}", mock.url), project, n, token);
+        let Posted::Created(ours) = forge::upsert(&t, &format!("{MARKER}\nfailed")).unwrap() else {
+            panic!("{forge:?}: the forged comment must not be taken for ours")
+        };
+        assert_eq!(
+            forge::upsert(&t, &format!("{MARKER}\nfailed again")).unwrap(),
+            Posted::Updated(ours)
+        );
+        assert_eq!(mock.comment(theirs).unwrap(), forged, "{forge:?}");
+        assert_eq!(
+            mock.comment(ours).unwrap(),
+            format!("{MARKER}\nfailed again")
+        );
+        // Another gate in the same repository keeps its own comment.
+        let keyed = manifest_gate::report::comment::marker(Some("apps"));
+        let Posted::Created(other) = forge::upsert(&t, &format!("{keyed}\napps")).unwrap() else {
+            panic!("a keyed gate has its own comment")
+        };
+        assert_ne!(other, ours);
+        assert_eq!(
+            forge::upsert(&t, &format!("{keyed}\napps 2")).unwrap(),
+            Posted::Updated(other)
+        );
+        assert_eq!(
+            mock.comment(ours).unwrap(),
+            format!("{MARKER}\nfailed again")
+        );
+    }
+}
+
+#[test]
+fn retries_server_errors_and_never_follows_a_redirect_to_another_host() {
+    let mock = Mock::start(Forge::GitHub, GH_TOKEN);
+    mock.state.lock().unwrap().fail_next = 2;
+    let t = Target::new(Forge::GitHub, &mock.url, "acme/gitops", 5, GH_TOKEN);
+    assert!(matches!(
+        forge::upsert(&t, &format!("{MARKER}\nx")).unwrap(),
+        Posted::Created(_)
+    ));
+    let n = mock.requests().len();
+    // Bounded: a server that keeps failing is given up on after 3 tries.
+    mock.state.lock().unwrap().fail_next = 10;
+    let e = forge::upsert(&t, &format!("{MARKER}\ny"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("502"), "{e}");
+    assert_eq!(mock.requests().len(), n + 3);
+    mock.state.lock().unwrap().fail_next = 0;
+
+    // The same origin: followed.
+    let t = Target::new(
+        Forge::GitHub,
+        &format!("{}/moved", mock.url),
+        "acme/gitops",
+        5,
+        GH_TOKEN,
+    );
+    assert!(matches!(
+        forge::upsert(&t, &format!("{MARKER}\nz")).unwrap(),
+        Posted::Updated(_)
+    ));
+    // Another host: refused before any credential goes there.
+    let t = Target::new(
+        Forge::GitHub,
+        &format!("{}/elsewhere", mock.url),
+        "acme/gitops",
+        5,
+        GH_TOKEN,
+    );
+    let before = mock.requests().len();
+    let e = forge::upsert(&t, &format!("{MARKER}\nw"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("another host"), "{e}");
+    assert_eq!(mock.requests().len(), before + 1);
+    assert!(!mock
+        .requests()
+        .iter()
+        .any(|r| r.path.starts_with("/stolen")));
 }
 
 // ---------------------------------------------------------------------------
@@ -603,7 +748,10 @@ fn binary_truncates_a_huge_diff_for_github() {
     let n = body.chars().count();
     assert!(n <= forge::GITHUB_LIMIT && n > 50_000, "{n}");
     assert!(body.contains("✅ manifest-gate: passed"));
-    assert!(body.contains("the rendered diff was truncated"));
+    assert!(
+        body.contains("not shown to fit the 65000-character comment limit"),
+        "{body}"
+    );
     let before = body.split("> **Note:**").next().unwrap();
     assert_eq!(
         before.matches("<details>").count(),

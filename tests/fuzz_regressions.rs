@@ -1,34 +1,37 @@
 //! Replays every saved fuzz crasher through the same checks the fuzz targets run
-//! (`fuzz/src/harness.rs`): `fuzz/regressions/yaml/*` and
-//! `fuzz/regressions/kustomization/*` are raw inputs, `fuzz/regressions/render/*/`
-//! are file trees (written by `fuzz/src/bin/render_dump.rs`).
+//! (`fuzz/src/harness.rs`): `fuzz/regressions/yaml/*` are raw inputs,
+//! `fuzz/regressions/render/*/` are file trees (written by
+//! `fuzz/src/bin/render_dump.rs`). The kustomization target has no saved
+//! crasher yet: its seed corpus (`fuzz/corpus/kustomization/*`) is replayed.
+//! Each folder must exist and hold at least one case, so a moved folder fails
+//! the test instead of silently checking nothing.
 
 #[path = "../fuzz/src/harness.rs"]
 mod harness;
 
 use std::path::{Path, PathBuf};
 
-fn cases(target: &str) -> Vec<PathBuf> {
+fn cases(folder: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/regressions")
-        .join(target);
-    let mut out: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .map(|e| e.expect("dir entry").path())
-            .filter(|p| {
-                !p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+        .join("fuzz")
+        .join(folder);
+    let rd = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (the cases moved?)", dir.display()));
+    let mut out: Vec<PathBuf> = rd
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
     out.sort();
+    assert!(!out.is_empty(), "{} holds no case", dir.display());
     out
 }
 
 #[test]
 fn yaml_regressions() {
-    for case in cases("yaml") {
+    for case in cases("regressions/yaml") {
         eprintln!("{}", case.display());
         harness::check_yaml(&std::fs::read(&case).expect("read case"));
     }
@@ -36,7 +39,7 @@ fn yaml_regressions() {
 
 #[test]
 fn kustomization_regressions() {
-    for case in cases("kustomization") {
+    for case in cases("corpus/kustomization") {
         eprintln!("{}", case.display());
         harness::check_kustomization(&std::fs::read(&case).expect("read case"));
     }
@@ -44,7 +47,7 @@ fn kustomization_regressions() {
 
 #[test]
 fn render_regressions() {
-    for case in cases("render") {
+    for case in cases("regressions/render") {
         eprintln!("{}", case.display());
         harness::check_render(&harness::read_tree(&case));
     }

@@ -3,15 +3,38 @@
 
 const README: &str = include_str!("../README.md");
 
+/// The `### \`id\`` headings of the README's `## Rules` section.
+fn readme_rule_headings() -> Vec<String> {
+    let section = README
+        .split_once("\n## Rules\n")
+        .expect("README has a Rules section")
+        .1;
+    let section = section.split("\n## ").next().unwrap_or(section);
+    section
+        .lines()
+        .filter_map(|l| l.strip_prefix("### `")?.strip_suffix('`'))
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
-fn readme_rules_section_matches_explain() {
-    for rule in ["single-environment", "unexpected-kind", "promotion-order"] {
-        let text = manifest_gate::policy::explain(rule).expect("rule exists");
+fn readme_rules_section_matches_the_registry() {
+    use manifest_gate::policy::rules::RULES;
+    let ids: Vec<String> = RULES.iter().map(|r| r.id.to_string()).collect();
+    assert_eq!(
+        readme_rule_headings(),
+        ids,
+        "README rule headings != registry"
+    );
+    for rule in RULES {
         // The README shows the text under a `### `rule`` heading instead of `# rule`.
-        let body = text.split_once('\n').map(|x| x.1).unwrap_or(text).trim();
+        let text = manifest_gate::policy::explain(rule.id).expect("rule exists");
+        let body = text.split_once('\n').map(|x| x.1).unwrap_or(&text).trim();
+        let expected = format!("### `{}`\n\n{body}\n", rule.id);
         assert!(
-            README.contains(body),
-            "README's rules section is out of date for {rule}"
+            README.contains(&expected),
+            "README's rules section is out of date for {}",
+            rule.id
         );
     }
 }

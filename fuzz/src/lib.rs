@@ -2,6 +2,7 @@
 //! `render` target (a small tree of files built from kustomize fragments).
 
 pub mod harness;
+pub mod transform;
 
 use arbitrary::Arbitrary;
 pub use harness::*;

@@ -9,16 +9,24 @@ use crate::yaml::{Node, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 
-/// Masks Secret values with a truncated keyed hash.
+/// Masks Secret values with a truncated keyed hash. The hash covers the run
+/// key, the resource's identity (see [`Masker::scoped`]), the field path and
+/// the value: a changed value changes its marker, and equal values in
+/// different places (another Secret, another key) never share one, so a probe
+/// Secret holding a guess cannot be compared with a real one.
 #[derive(Clone, Debug)]
 pub struct Masker {
     key: Vec<u8>,
+    scope: String,
 }
 
 impl Masker {
     /// A masker with a fixed key (tests, reproducible output).
     pub fn with_key(key: &[u8]) -> Masker {
-        Masker { key: key.to_vec() }
+        Masker {
+            key: key.to_vec(),
+            scope: String::new(),
+        }
     }
     /// A masker with a random per-process key.
     pub fn random() -> Masker {
@@ -34,16 +42,28 @@ impl Masker {
         }
         Masker {
             key: h.finalize().to_vec(),
+            scope: String::new(),
         }
     }
-    /// The marker for a value: `<secret sha256:xxxxxxxx>`.
-    pub fn mark(&self, v: &Node) -> String {
+    /// The same key, marking values of the resource `identity` (kind,
+    /// namespace, name without its hash suffix: stable across revisions).
+    pub fn scoped(&self, identity: &str) -> Masker {
+        Masker {
+            key: self.key.clone(),
+            scope: identity.to_string(),
+        }
+    }
+    /// The marker for the value `v` at field `path` of this masker's resource:
+    /// `<secret sha256:xxxxxxxx>`.
+    pub fn mark(&self, path: &str, v: &Node) -> String {
         let text = serde_json::to_string(&v.to_json()).unwrap_or_default();
-        let inner = Sha256::new()
-            .chain_update(&self.key)
-            .chain_update([0u8])
-            .chain_update(text.as_bytes())
-            .finalize();
+        let mut inner = Sha256::new().chain_update(&self.key).chain_update([0u8]);
+        // length-prefixed, so no two (scope, path, value) triples collide
+        for part in [self.scope.as_bytes(), path.as_bytes(), text.as_bytes()] {
+            inner.update((part.len() as u64).to_le_bytes());
+            inner.update(part);
+        }
+        let inner = inner.finalize();
         let outer = Sha256::new()
             .chain_update(&self.key)
             .chain_update([1u8])
@@ -59,54 +79,7 @@ pub fn is_secret(r: &Resource) -> bool {
     r.kind() == "Secret" && !r.api_version().contains('/')
 }
 
-/// A path segment.
-#[derive(Clone, Debug)]
-enum Seg {
-    Key(String),
-    Keyed(String, String),
-    Index(usize),
-}
-
-fn plain_key(k: &str) -> bool {
-    !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
-}
-
-fn format_path(segs: &[Seg]) -> String {
-    let mut s = String::new();
-    for seg in segs {
-        match seg {
-            Seg::Key(k) if plain_key(k) => {
-                if !s.is_empty() {
-                    s.push('.');
-                }
-                s.push_str(k);
-            }
-            Seg::Key(k) => {
-                s.push('[');
-                s.push_str(&serde_json::to_string(k).unwrap_or_default());
-                s.push(']');
-            }
-            Seg::Keyed(k, v) => {
-                if plain_key(v)
-                    || v.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
-                        && !v.is_empty()
-                {
-                    s.push_str(&format!("[{k}={v}]"));
-                } else {
-                    s.push_str(&format!(
-                        "[{k}={}]",
-                        serde_json::to_string(v).unwrap_or_default()
-                    ));
-                }
-            }
-            Seg::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
-}
+use super::path::{FieldPath, Step as Seg};
 
 /// Whether a value at this path of a Secret is shown in clear.
 fn secret_clear(segs: &[Seg]) -> bool {
@@ -150,7 +123,7 @@ fn mask_node(n: &Node, segs: &mut Vec<Seg>, m: &Masker) -> Node {
                 })
                 .collect(),
         ),
-        _ => Value::Str(m.mark(n)),
+        _ => Value::Str(m.mark(&FieldPath(segs.to_vec()).to_string(), n)),
     };
     Node::new(value, n.pos.clone())
 }
@@ -164,7 +137,9 @@ pub fn masked_object(r: &Resource, m: &Masker) -> Node {
     }
 }
 
-/// Merge-key candidates for a list under `field`, in order of preference.
+/// Merge-key candidates for a list under `field` of a kind the OpenAPI table
+/// does not know (custom resources), in order of preference: the names
+/// built-in kinds use, so a CRD embedding a pod template diffs alike.
 fn merge_keys(field: &str) -> &'static [&'static str] {
     match field {
         "containers"
@@ -195,13 +170,41 @@ fn key_value(n: &Node, key: &str) -> Option<String> {
     }
 }
 
+/// The merge key candidates of the list at `segs` in a resource of `gvk`:
+/// for a kind kustomize's OpenAPI table knows, the key it merges that list by
+/// (the same knowledge strategic-merge patches use; none when the list is
+/// replaced as a whole), else the name heuristics of [`merge_keys`].
+fn key_candidates(gvk: Option<(&str, &str)>, segs: &[Seg]) -> Vec<String> {
+    let field = match segs.last() {
+        Some(Seg::Key(k)) => k.as_str(),
+        _ => "",
+    };
+    if let Some((av, kind)) = gvk {
+        let table = crate::kustomize::patch::schema::table();
+        if table.knows(av, kind) {
+            let path: Vec<&str> = segs
+                .iter()
+                .filter_map(|s| match s {
+                    Seg::Key(k) => Some(k.as_str()),
+                    _ => None,
+                })
+                .collect();
+            return match crate::kustomize::patch::merge_key(av, kind, &path) {
+                crate::kustomize::patch::ListMerge::Keyed(k) => vec![k],
+                _ => Vec::new(),
+            };
+        }
+    }
+    merge_keys(field).iter().map(|k| k.to_string()).collect()
+}
+
 /// The merge key usable for both lists: every item has it and values are unique.
-fn pick_key(field: &str, a: &[Node], b: &[Node]) -> Option<&'static str> {
-    'cands: for key in merge_keys(field) {
+fn pick_key(cands: Vec<String>, a: &[Node], b: &[Node]) -> Option<String> {
+    'cands: for key in cands {
         for list in [a, b] {
             let mut seen = std::collections::HashSet::new();
             for item in list {
-                match key_value(item, key) {
+                match key_value(item, &key) {
                     Some(v) if seen.insert(v.clone()) => {}
                     _ => continue 'cands,
                 }
@@ -215,6 +218,8 @@ fn pick_key(field: &str, a: &[Node], b: &[Node]) -> Option<&'static str> {
 struct Ctx<'a> {
     secret: bool,
     masker: &'a Masker,
+    /// `apiVersion` and `kind` of the resource compared (merge keys).
+    gvk: Option<(&'a str, &'a str)>,
 }
 
 impl Ctx<'_> {
@@ -245,7 +250,7 @@ impl Ctx<'_> {
         };
         let src = new.or(old).and_then(|n| SourceRef::from_pos(&n.pos));
         out.push(FieldChange {
-            path: format_path(segs),
+            path: FieldPath(segs.to_vec()),
             old: old.map(|n| self.shown(n, segs)),
             new: new.map(|n| self.shown(n, segs)),
             source: src,
@@ -290,11 +295,8 @@ fn diff_node(segs: &mut Vec<Seg>, old: &Node, new: &Node, ctx: &Ctx, out: &mut V
             }
         }
         (Value::Seq(a), Value::Seq(b)) => {
-            let field = match segs.last() {
-                Some(Seg::Key(k)) => k.clone(),
-                _ => String::new(),
-            };
-            if let Some(key) = pick_key(&field, a, b) {
+            if let Some(key) = pick_key(key_candidates(ctx.gvk, segs), a, b) {
+                let key = key.as_str();
                 let bi: HashMap<String, &Node> = b
                     .iter()
                     .filter_map(|n| key_value(n, key).map(|v| (v, n)))
@@ -305,7 +307,7 @@ fn diff_node(segs: &mut Vec<Seg>, old: &Node, new: &Node, ctx: &Ctx, out: &mut V
                     .collect();
                 for item in a {
                     let kv = key_value(item, key).unwrap_or_default();
-                    segs.push(Seg::Keyed(key.to_string(), kv.clone()));
+                    segs.push(Seg::Match(key.to_string(), kv.clone()));
                     match bi.get(&kv) {
                         Some(nv) => diff_node(segs, item, nv, ctx, out),
                         None => ctx.change(segs, Some(item), None, out),
@@ -315,7 +317,7 @@ fn diff_node(segs: &mut Vec<Seg>, old: &Node, new: &Node, ctx: &Ctx, out: &mut V
                 for item in b {
                     let kv = key_value(item, key).unwrap_or_default();
                     if !ai.contains_key(&kv) {
-                        segs.push(Seg::Keyed(key.to_string(), kv));
+                        segs.push(Seg::Match(key.to_string(), kv));
                         ctx.change(segs, None, Some(item), out);
                         segs.pop();
                     }
@@ -343,7 +345,16 @@ fn diff_node(segs: &mut Vec<Seg>, old: &Node, new: &Node, ctx: &Ctx, out: &mut V
 /// The field changes between two versions of one object.
 pub fn diff_fields(old: &Node, new: &Node, secret: bool, masker: &Masker) -> Vec<FieldChange> {
     let mut out = Vec::new();
-    diff_node(&mut Vec::new(), old, new, &Ctx { secret, masker }, &mut out);
+    let gvk = new
+        .str_at(&["apiVersion"])
+        .zip(new.str_at(&["kind"]))
+        .or_else(|| old.str_at(&["apiVersion"]).zip(old.str_at(&["kind"])));
+    let ctx = Ctx {
+        secret,
+        masker,
+        gvk,
+    };
+    diff_node(&mut Vec::new(), old, new, &ctx, &mut out);
     out
 }
 
@@ -407,6 +418,13 @@ fn change_for(
     let main = new.or(old).expect("one side");
     let id = main.id();
     let secret = is_secret(main);
+    let scoped = masker.scoped(&format!(
+        "{}\n{}\n{}",
+        main.kind(),
+        main.namespace(),
+        strip_hash_suffix(main.name())
+    ));
+    let masker = &scoped;
     let old_name = match (old, new) {
         (Some(o), Some(n)) if o.name() != n.name() => Some(o.name().to_string()),
         _ => None,
@@ -509,6 +527,36 @@ spec:
 ";
 
     #[test]
+    fn merge_keys_come_from_the_openapi_table_for_built_in_kinds() {
+        // topologySpreadConstraints merge on topologyKey in the schema (no name
+        // heuristic knows it): reordering them is no change, editing one is
+        // shown under its key.
+        let deploy = |a: &str, b: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      topologySpreadConstraints:\n      - topologyKey: {a}\n        maxSkew: 1\n      - topologyKey: {b}\n        maxSkew: 2\n"
+            )
+        };
+        let old = deploy("zone", "host");
+        let swapped = deploy("host", "zone")
+            .replace("maxSkew: 1", "maxSkew: X")
+            .replace("maxSkew: 2", "maxSkew: 1")
+            .replace("maxSkew: X", "maxSkew: 2");
+        assert!(diff_resources(&res(&old), &res(&swapped), &m()).is_empty());
+        let edited = old.replace("maxSkew: 2", "maxSkew: 3");
+        let ch = diff_resources(&res(&old), &res(&edited), &m());
+        assert_eq!(
+            ch[0].fields[0].path,
+            "spec.template.spec.topologySpreadConstraints[topologyKey=host].maxSkew"
+        );
+        // A custom resource is not in the table: the name heuristics apply.
+        let cr = |img: &str| {
+            format!("apiVersion: example.com/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  containers:\n  - name: a\n    image: {img}\n")
+        };
+        let ch = diff_resources(&res(&cr("a:1")), &res(&cr("a:2")), &m());
+        assert_eq!(ch[0].fields[0].path, "spec.containers[name=a].image");
+    }
+
+    #[test]
     fn keyed_lists_and_paths() {
         let new = DEPLOY.replace("agent:1", "agent:2");
         let ch = diff_resources(&res(DEPLOY), &res(&new), &m());
@@ -558,7 +606,7 @@ spec:
         assert_eq!(ch.len(), 1);
         assert_eq!(ch[0].action, ChangeAction::Modified);
         assert_eq!(ch[0].old_name.as_deref(), Some("app-config-5t8g2c6m9h"));
-        let paths: Vec<_> = ch[0].fields.iter().map(|f| f.path.as_str()).collect();
+        let paths: Vec<_> = ch[0].fields.iter().map(|f| f.path.to_string()).collect();
         assert_eq!(paths, ["metadata.name", "data.a"]);
     }
 
@@ -577,6 +625,27 @@ spec:
         assert!(f.iter().any(|f| f.path == "data.n" && f.old.is_none()));
         assert!(f.iter().any(|f| f.path
             == "metadata.annotations[\"kubectl.kubernetes.io/last-applied-configuration\"]"));
+    }
+
+    #[test]
+    fn markers_depend_on_resource_path_and_value() {
+        let k = Masker::with_key(b"k");
+        let v = Node::new(Value::Str("hunter2".into()), crate::yaml::Pos::none());
+        let w = Node::new(Value::Str("hunter3".into()), crate::yaml::Pos::none());
+        let a = k.scoped("Secret\n\ndb");
+        let b = k.scoped("Secret\n\nprobe");
+        assert_eq!(a.mark("data.p", &v), a.mark("data.p", &v));
+        assert_ne!(a.mark("data.p", &v), a.mark("data.p", &w));
+        assert_ne!(a.mark("data.p", &v), b.mark("data.p", &v));
+        assert_ne!(a.mark("data.p", &v), a.mark("data.q", &v));
+        // no ambiguity between where the scope ends and the path starts
+        assert_ne!(k.scoped("ab").mark("c", &v), k.scoped("a").mark("bc", &v));
+        assert_ne!(
+            a.mark("data.p", &v),
+            Masker::with_key(b"j")
+                .scoped("Secret\n\ndb")
+                .mark("data.p", &v)
+        );
     }
 
     #[test]
@@ -604,7 +673,7 @@ spec:
                 (ChangeAction::Modified, "s")
             ]
         );
-        let paths: Vec<_> = ch[2].fields.iter().map(|f| f.path.as_str()).collect();
+        let paths: Vec<_> = ch[2].fields.iter().map(|f| f.path.to_string()).collect();
         assert_eq!(
             paths,
             ["spec.ports[port=80].targetPort", "spec.ports[port=443]"]

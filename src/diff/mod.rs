@@ -1,31 +1,36 @@
 //! Semantic diff of rendered manifests between two revisions.
 //!
-//! [`diff_revisions`] discovers the overlays (entry-point kustomizations) at
-//! both revisions, renders them (in parallel; an overlay whose input closure
-//! does not touch a changed path is rendered once and reported unchanged),
-//! and compares the resources overlay by overlay ([`compare`]).
+//! [`diff_sources`] discovers the overlays (entry-point kustomizations) in two
+//! sources, renders them (in parallel; an overlay whose input closure does not
+//! touch a changed path is rendered once and reported unchanged), and compares
+//! the resources overlay by overlay ([`compare`]). The sources and the changed
+//! paths come from the pipeline driver ([`crate::gate`]); this stage reads no
+//! git and knows nothing of the gate's rules.
 
 pub mod compare;
-pub mod discover;
+pub mod deployments;
 pub mod display;
 pub mod model;
+pub mod outcome;
+pub mod path;
 
+pub use crate::kustomize::discover::{discover, discover_with, Discovery, KustInfo};
 pub use compare::{strip_hash_suffix, Masker};
-pub use discover::{discover, environment_of, Discovery, KustInfo};
 pub use model::{
-    ChangeAction, DiffReport, FieldChange, OverlayDiff, OverlayStatus, RenderedSides,
-    ResourceChange, SourceRef,
+    ChangeAction, DeploymentRef, DiffReport, FieldChange, OverlayDiff, OverlayStatus,
+    RenderedSides, ResourceChange, SourceRef,
 };
+pub use outcome::{Summary, Unrenderable};
+pub use path::{FieldPath, Step};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::kustomize::kustomization::FILE_NAMES;
-use crate::kustomize::{Mode, RenderOptions, Rendered, Renderer};
-use crate::source::{file_name, parent, GitSource, Source};
+use crate::kustomize::{Mode, RenderOptions, Rendered};
+use crate::source::{file_name, parent, Source};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
-/// Options for [`diff_revisions`].
+/// Options for [`diff_sources`].
 #[derive(Clone, Debug, Default)]
 pub struct DiffOptions {
     /// Options passed to the renderer.
@@ -37,45 +42,15 @@ pub struct DiffOptions {
     pub full: bool,
     /// Native, external kustomize, or native with external fallback.
     pub mode: Mode,
+    /// Overlay directories (or their parents) matching these globs are not
+    /// rendered and are reported as excluded (`exclude:` of the configuration).
+    pub exclude: Option<globset::GlobSet>,
+    /// Remote bases to fetch (`--fetch-remote`); `None`: every one is refused.
+    pub remotes: Option<std::sync::Arc<crate::kustomize::remote::Remotes>>,
 }
 
 /// A renderer for one side: kustomization directory to resources.
 pub type RenderFn<'a> = dyn Fn(&str) -> Result<Rendered> + Sync + 'a;
-
-fn git_err(e: git2::Error) -> Error {
-    Error::msg(e.message().to_string())
-}
-
-/// Resolve a revision to a commit id; a missing one (a shallow clone) is an
-/// error naming the `git fetch` to run, never an empty tree.
-fn resolve(repo: &git2::Repository, rev: &str, role: &str) -> Result<git2::Oid> {
-    crate::policy::repo::resolve(repo, rev, role).map(|r| r.oid)
-}
-
-/// The paths that differ between two commits (both sides of every delta).
-pub fn changed_paths(repo: &Path, base: &str, head: &str) -> Result<BTreeSet<String>> {
-    let r = git2::Repository::discover(repo).map_err(git_err)?;
-    let a = r
-        .find_commit(resolve(&r, base, "base")?)
-        .and_then(|c| c.tree())
-        .map_err(git_err)?;
-    let b = r
-        .find_commit(resolve(&r, head, "head")?)
-        .and_then(|c| c.tree())
-        .map_err(git_err)?;
-    let d = r
-        .diff_tree_to_tree(Some(&a), Some(&b), None)
-        .map_err(git_err)?;
-    let mut out = BTreeSet::new();
-    for delta in d.deltas() {
-        for f in [delta.old_file(), delta.new_file()] {
-            if let Some(p) = f.path().and_then(|p| p.to_str()) {
-                out.insert(p.to_string());
-            }
-        }
-    }
-    Ok(out)
-}
 
 /// Whether a change to `changed` paths can affect a render that read `inputs`.
 /// A new kustomization file next to one that was read counts too (it would be
@@ -93,72 +68,39 @@ pub fn affected(inputs: &BTreeSet<String>, changed: &BTreeSet<String>) -> bool {
         .any(|c| FILE_NAMES.contains(&file_name(c)) && dirs.contains(parent(c)))
 }
 
-/// Diff two revisions of the repository at `repo`.
-pub fn diff_revisions(
-    repo: &Path,
-    base: &str,
-    head: &str,
-    opts: &DiffOptions,
-) -> Result<(DiffReport, RenderedSides)> {
-    let r = git2::Repository::discover(repo)
-        .map_err(|e| Error::msg(format!("{}: {}", repo.display(), e.message())))?;
-    let root = r
-        .workdir()
-        .or_else(|| r.path().parent())
-        .unwrap_or(repo)
-        .to_path_buf();
-    let base_id = resolve(&r, base, "base")?.to_string();
-    let head_id = resolve(&r, head, "head")?.to_string();
-    let max = opts.render.limits.max_file_bytes as u64;
-    let base_src = GitSource::open(&root, &base_id)?.with_max_file_bytes(max);
-    let head_src = GitSource::open(&root, &head_id)?.with_max_file_bytes(max);
-    let changed = if opts.full {
-        None
-    } else {
-        Some(changed_paths(&root, &base_id, &head_id)?)
-    };
-    let base_renderer = Renderer::new(&base_src, opts.render.clone());
-    let head_renderer =
-        Renderer::new(&head_src, opts.render.clone()).sharing_parses_with(&base_renderer);
-    let render_base = |dir: &str| crate::kustomize::render_with(&base_renderer, dir, opts.mode);
-    let render_head = |dir: &str| crate::kustomize::render_with(&head_renderer, dir, opts.mode);
-    let (overlays, sides) = diff_sources(
-        &base_src,
-        &head_src,
-        changed.as_ref(),
-        &render_base,
-        &render_head,
-        opts,
-    )?;
-    let report = DiffReport {
-        base: base.to_string(),
-        head: head.to_string(),
-        base_commit: Some(base_id),
-        head_commit: Some(head_id),
-        overlays,
-    };
-    Ok((report, sides))
+/// The inputs of a render as physical dependencies: every path read, each
+/// symlink followed to reach it and its resolved target (see [`Source::trace`]).
+pub fn resolved_inputs(src: &dyn Source, inputs: &BTreeSet<String>) -> BTreeSet<String> {
+    inputs.iter().flat_map(|p| src.trace(p)).collect()
 }
 
-fn render_all(
-    src: &dyn Source,
-    dirs: &[String],
-    render: &RenderFn,
-    side: &str,
-) -> Result<BTreeMap<String, Rendered>> {
-    dirs.par_iter()
-        .map(|d| {
-            render(d).map(|r| (d.clone(), r)).map_err(|e| {
-                let shown = if d.is_empty() { "." } else { d.as_str() };
-                e.context(format!("overlay {shown} at {side} ({})", src.describe()))
-            })
-        })
+/// The changed paths with what they resolve to at both revisions: a changed
+/// link counts at its own path and at its old and new targets.
+pub fn resolved_changes(
+    base: &dyn Source,
+    head: &dyn Source,
+    changed: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    changed
+        .iter()
+        .flat_map(|p| base.trace(p).into_iter().chain(head.trace(p)))
         .collect()
 }
 
+/// The render of each overlay of one side: its resources, or why it fails.
+type Renders = BTreeMap<String, Result<Rendered>>;
+
+/// Render `dirs` in parallel. Errors are kept as they are: the outcome names
+/// the overlay and the side.
+fn render_all(dirs: &[String], render: &RenderFn) -> Renders {
+    dirs.par_iter().map(|d| (d.clone(), render(d))).collect()
+}
+
 /// Diff the overlays of two sources. `changed`: the paths that differ between
-/// them (`None`: unknown, render everything at both sides). `render_base` and
-/// `render_head` render a directory of `base` and `head`.
+/// them (`None`: unknown, render everything at both sides and treat every
+/// unrenderable overlay as reached). `render_base` and `render_head` render a
+/// directory of `base` and `head`. An overlay that fails to render is an
+/// outcome (`unrenderable`), not an error: see [`DiffReport::undecided`].
 pub fn diff_sources(
     base: &dyn Source,
     head: &dyn Source,
@@ -171,86 +113,144 @@ pub fn diff_sources(
         Some(k) => Masker::with_key(k),
         None => Masker::random(),
     };
-    let base_overlays = discover(base)?.overlays();
+    // One time budget for every walk of the run.
+    let walk = crate::kustomize::discover::WalkLimits::default();
+    let base_overlays = discover_with(base, &walk)?.overlays();
     let head_overlays = match changed {
         Some(c) if c.is_empty() => base_overlays.clone(),
-        _ => discover(head)?.overlays(),
+        _ => discover_with(head, &walk)?.overlays(),
     };
-    let base_r = render_all(base, &base_overlays, render_base, "base")?;
-    // Head renders: new overlays, and those whose inputs changed.
+    let excluded = |o: &String| outcome::is_excluded(opts.exclude.as_ref(), o);
+    let base_todo: Vec<String> = base_overlays
+        .iter()
+        .filter(|o| !excluded(o))
+        .cloned()
+        .collect();
+    let base_r = render_all(&base_todo, render_base);
+    // Head renders: new overlays, and those whose inputs changed, compared
+    // after resolving symlinks on both sides. An overlay that does not render
+    // at base is not rendered at head.
+    let changed = changed.map(|c| resolved_changes(base, head, c));
     let head_set: BTreeSet<&String> = head_overlays.iter().collect();
     let to_render: Vec<String> = head_overlays
         .iter()
-        .filter(|o| match (base_r.get(*o), changed) {
-            (Some(b), Some(c)) => b.opaque || affected(&b.inputs, c),
+        .filter(|o| !excluded(o))
+        .filter(|o| match (base_r.get(*o), changed.as_ref()) {
+            (Some(Err(_)), _) => false,
+            (Some(Ok(_)), _) if opts.full => true,
+            (Some(Ok(b)), Some(c)) => b.opaque || affected(&resolved_inputs(base, &b.inputs), c),
             _ => true,
         })
         .cloned()
         .collect();
-    let head_r = render_all(head, &to_render, render_head, "head")?;
+    let head_r = render_all(&to_render, render_head);
 
     let all: BTreeSet<&String> = base_overlays.iter().chain(head_overlays.iter()).collect();
     let (mut base_r, mut head_r) = (base_r, head_r);
     let mut out = Vec::new();
     let mut sides = RenderedSides::default();
     for path in all {
+        let in_head = head_set.contains(path);
+        let mut od = OverlayDiff {
+            path: path.clone(),
+            // Set by the pipeline from the gate configuration (the one guesser).
+            environment: None,
+            status: OverlayStatus::Excluded,
+            inputs_changed: false,
+            changes: vec![],
+            unrenderable: None,
+            deployment: None,
+        };
+        if excluded(path) {
+            out.push(od);
+            continue;
+        }
         // Renders are moved into `sides`, not copied (an overlay rendered once for
         // both sides is the one copy).
-        let b = base_r.remove(path);
-        let hr = head_r.remove(path);
-        let in_head = head_set.contains(path);
-        let rerendered = hr.is_some();
-        let h = if in_head {
-            hr.as_ref().or(b.as_ref())
-        } else {
-            None
-        };
-        let (status, changes) = match (b.as_ref(), h) {
-            (Some(b), Some(h)) => {
-                let ch = if rerendered {
-                    compare::diff_resources(&b.resources, &h.resources, &masker)
-                } else {
-                    vec![]
-                };
-                (
-                    if ch.is_empty() {
-                        OverlayStatus::Unchanged
-                    } else {
-                        OverlayStatus::Modified
-                    },
-                    ch,
-                )
+        let (b, hr) = match (
+            base_r.remove(path).transpose(),
+            head_r.remove(path).transpose(),
+        ) {
+            (Err(e), _) => {
+                let h = in_head.then_some(head);
+                let reached = outcome::reaches(base, h, path, changed.as_ref());
+                od.status = OverlayStatus::Unrenderable;
+                od.unrenderable = Some(Unrenderable::from_error(&e, "base", reached));
+                out.push(od);
+                continue;
             }
-            (None, Some(h)) => (
-                OverlayStatus::Added,
-                compare::diff_resources(&[], &h.resources, &masker),
-            ),
-            (Some(b), None) => (
-                OverlayStatus::Removed,
-                compare::diff_resources(&b.resources, &[], &masker),
-            ),
-            (None, None) => continue,
+            (Ok(_), Err(e)) => {
+                od.status = OverlayStatus::Unrenderable;
+                od.inputs_changed = true;
+                od.unrenderable = Some(Unrenderable::from_error(&e, "head", true));
+                out.push(od);
+                continue;
+            }
+            (Ok(b), Ok(h)) => (b, h),
         };
-        let head_res = match (in_head, hr) {
-            (false, _) => None,
-            (true, Some(h)) => Some(h.resources),
-            (true, None) => b.as_ref().map(|b| b.resources.clone()),
-        };
-        if let Some(b) = b {
-            sides.base.insert(path.clone(), b.resources);
+        if let Some(od) = compare_overlay(od, b, hr, in_head, &masker, &mut sides) {
+            out.push(od);
         }
-        if let Some(h) = head_res {
-            sides.head.insert(path.clone(), h);
-        }
-        out.push(OverlayDiff {
-            path: path.clone(),
-            environment: environment_of(path),
-            status,
-            inputs_changed: rerendered,
-            changes,
-        });
     }
     Ok((out, sides))
+}
+
+/// The diff of one rendered overlay: `b` its base render (`None`: new at
+/// head), `hr` its head render (`None`: not re-rendered, or removed when not
+/// `in_head`). The renders are moved into `sides`.
+fn compare_overlay(
+    mut od: OverlayDiff,
+    b: Option<Rendered>,
+    hr: Option<Rendered>,
+    in_head: bool,
+    masker: &Masker,
+    sides: &mut RenderedSides,
+) -> Option<OverlayDiff> {
+    let rerendered = hr.is_some();
+    let h = if in_head {
+        hr.as_ref().or(b.as_ref())
+    } else {
+        None
+    };
+    let (status, changes) = match (b.as_ref(), h) {
+        (Some(b), Some(h)) => {
+            let ch = if rerendered {
+                compare::diff_resources(&b.resources, &h.resources, masker)
+            } else {
+                vec![]
+            };
+            let st = if ch.is_empty() {
+                OverlayStatus::Unchanged
+            } else {
+                OverlayStatus::Modified
+            };
+            (st, ch)
+        }
+        (None, Some(h)) => (
+            OverlayStatus::Added,
+            compare::diff_resources(&[], &h.resources, masker),
+        ),
+        (Some(b), None) => (
+            OverlayStatus::Removed,
+            compare::diff_resources(&b.resources, &[], masker),
+        ),
+        (None, None) => return None,
+    };
+    let head_res = match (in_head, hr) {
+        (false, _) => None,
+        (true, Some(h)) => Some(h.resources),
+        (true, None) => b.as_ref().map(|b| b.resources.clone()),
+    };
+    if let Some(b) = b {
+        sides.base.insert(od.path.clone(), b.resources);
+    }
+    if let Some(h) = head_res {
+        sides.head.insert(od.path.clone(), h);
+    }
+    od.status = status;
+    od.inputs_changed = rerendered;
+    od.changes = changes;
+    Some(od)
 }
 
 #[cfg(test)]
@@ -380,7 +380,10 @@ mod tests {
                 line: 6
             })
         );
-        assert_eq!(ov[1].environment.as_deref(), Some("a"));
+        assert_eq!(
+            ov[1].environment, None,
+            "labelled later, by the configuration"
+        );
         assert_eq!(sides.head["overlays/b"].len(), 1);
         assert!(!sides.head.contains_key("gone"));
     }

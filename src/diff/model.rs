@@ -30,6 +30,8 @@ pub struct DiffReport {
     /// Every overlay (entry-point kustomization) found at either revision,
     /// sorted by path. Unchanged overlays are included with status `unchanged`.
     pub overlays: Vec<OverlayDiff>,
+    /// How many overlays ended in each outcome (see [`DiffReport::summary`]).
+    pub summary: super::outcome::Summary,
 }
 
 /// What happened to an overlay as a whole.
@@ -44,6 +46,10 @@ pub enum OverlayStatus {
     Modified,
     /// Renders the same (or its inputs did not change).
     Unchanged,
+    /// Fails to render at base or head: see [`OverlayDiff::unrenderable`].
+    Unrenderable,
+    /// Matches an `exclude` glob of the configuration: not rendered, not judged.
+    Excluded,
 }
 
 /// The diff of one overlay.
@@ -63,6 +69,40 @@ pub struct OverlayDiff {
     pub inputs_changed: bool,
     /// Resource changes, sorted by (group, kind, namespace, name).
     pub changes: Vec<ResourceChange>,
+    /// Why the overlay does not render (status `unrenderable` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unrenderable: Option<super::outcome::Unrenderable>,
+    /// When the unit is a GitOps deployment (a cluster's controller object building
+    /// a directory), which one; `path` is then `<directory> @ <cluster>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentRef>,
+}
+
+/// The GitOps deployment an [`OverlayDiff`] is the diff of.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct DeploymentRef {
+    /// The cluster (Flux cluster directory name, Argo CD destination).
+    pub cluster: String,
+    /// The app (the controller object's name).
+    pub app: String,
+    /// The directory built (repository-relative).
+    pub dir: String,
+    /// The controller object: kind and `namespace/name`.
+    pub controller: String,
+    /// Where the controller object is declared.
+    pub at: Option<SourceRef>,
+    /// How the cluster and the environment were decided.
+    pub reason: String,
+}
+
+impl OverlayDiff {
+    /// The directory the unit builds (the overlay path, or the deployment's directory).
+    pub fn dir(&self) -> &str {
+        match &self.deployment {
+            Some(d) => &d.dir,
+            None => &self.path,
+        }
+    }
 }
 
 impl OverlayDiff {
@@ -176,7 +216,7 @@ pub struct FieldChange {
     /// Field path: map keys joined by `.`, list items by merge key
     /// (`containers[name=agent]`) or index (`args[0]`); keys that contain
     /// `.`, `[`, `]` or `=` are quoted (`annotations["example.com/x"]`).
-    pub path: String,
+    pub path: super::path::FieldPath,
     /// Base value (absent when the field was added). Secret values are masked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old: Option<serde_json::Value>,

@@ -2,7 +2,7 @@
 //! (`/repos/{owner}/{repo}/issues/{number}/comments`).
 
 use super::http::{Client, Response};
-use super::{Existing, Target};
+use super::{Existing, Identity, Target};
 use crate::error::{Error, Result};
 use serde_json::json;
 
@@ -30,6 +30,13 @@ pub(crate) fn list(c: &Client, t: &Target) -> Result<Vec<Existing>> {
                 out.push(Existing {
                     id,
                     body: body.to_string(),
+                    author: Identity {
+                        id: it.pointer("/user/id").and_then(|x| x.as_u64()),
+                        login: it
+                            .pointer("/user/login")
+                            .and_then(|x| x.as_str())
+                            .map(str::to_string),
+                    },
                 });
             }
         }
@@ -38,6 +45,37 @@ pub(crate) fn list(c: &Client, t: &Target) -> Result<Vec<Existing>> {
         }
     }
     Ok(out)
+}
+
+/// The login GitHub Actions' `GITHUB_TOKEN` posts as: such an installation
+/// token may not read `GET /user` (403), and its comments are this user's.
+pub(crate) const ACTIONS_BOT: &str = "github-actions[bot]";
+
+/// Who the token is: `GET /user`; an installation token refused there (403)
+/// is [`ACTIONS_BOT`].
+pub(crate) fn whoami(c: &Client, t: &Target) -> Result<Identity> {
+    let (status, r) = c.send_status("GET", &format!("{}/user", t.api), None)?;
+    match status {
+        200..=299 => {
+            let v = r.json("reading the token's user")?;
+            let id = Identity {
+                id: v.get("id").and_then(|x| x.as_u64()),
+                login: v.get("login").and_then(|x| x.as_str()).map(str::to_string),
+            };
+            if id.id.is_none() && id.login.is_none() {
+                return Err(Error::msg("GitHub API: GET /user: no id or login in the answer"));
+            }
+            Ok(id)
+        }
+        403 => Ok(Identity {
+            id: None,
+            login: Some(ACTIONS_BOT.to_string()),
+        }),
+        _ => Err(Error::msg(format!(
+            "GitHub API: GET /user returned {status}: {} (cannot tell which comments are the gate's own)",
+            super::http::api_message(&r.body)
+        ))),
+    }
 }
 
 fn id_of(r: &Response, what: &str) -> Result<u64> {

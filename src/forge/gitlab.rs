@@ -2,7 +2,7 @@
 //! (`/projects/{id}/merge_requests/{iid}/notes`).
 
 use super::http::{encode_segment, Client};
-use super::{Existing, Target};
+use super::{Existing, Identity, Target};
 use crate::error::{Error, Result};
 use serde_json::json;
 
@@ -42,6 +42,13 @@ pub(crate) fn list(c: &Client, t: &Target) -> Result<Vec<Existing>> {
                 out.push(Existing {
                     id,
                     body: body.to_string(),
+                    author: Identity {
+                        id: it.pointer("/author/id").and_then(|x| x.as_u64()),
+                        login: it
+                            .pointer("/author/username")
+                            .and_then(|x| x.as_str())
+                            .map(str::to_string),
+                    },
                 });
             }
         }
@@ -50,6 +57,26 @@ pub(crate) fn list(c: &Client, t: &Target) -> Result<Vec<Existing>> {
         }
     }
     Ok(out)
+}
+
+/// Who the token is: `GET /user`.
+pub(crate) fn whoami(c: &Client, t: &Target) -> Result<Identity> {
+    let v = c
+        .send("GET", &format!("{}/user", t.api), None)?
+        .json("reading the token's user")?;
+    let id = Identity {
+        id: v.get("id").and_then(|x| x.as_u64()),
+        login: v
+            .get("username")
+            .and_then(|x| x.as_str())
+            .map(str::to_string),
+    };
+    if id.id.is_none() && id.login.is_none() {
+        return Err(Error::msg(
+            "GitLab API: GET /user: no id or username in the answer",
+        ));
+    }
+    Ok(id)
 }
 
 /// Create a note; returns its id.

@@ -1,10 +1,12 @@
 //! The last stage: publish the gate's verdict on the pull request.
 //!
-//! [`comment_body`] turns a [`CheckOutcome`] and the Markdown diff into one
-//! comment (verdict first, then the diff, cut to the forge's size limit with a
-//! note; the verdict is never cut). [`Target::from_env`] reads where to post from
-//! the CI environment, and [`upsert`] finds the comment carrying [`MARKER`] and
-//! updates it, or creates one. The network is used only here.
+//! The comment body is rendered by the output layer
+//! ([`crate::report::comment::comment`]); this stage only posts it.
+//! [`Target::from_env`] reads where to post from the CI environment, and
+//! [`upsert`] finds the comment carrying the body's marker ([`MARKER`], or a
+//! keyed one) *written by the token's own user* (`GET /user`) and updates it,
+//! or creates one: a comment by anyone else carrying the marker is never
+//! edited. The network is used only here.
 //!
 //! Tokens are held privately in [`Target`], sent only in request headers, and
 //! scrubbed from every error message.
@@ -14,12 +16,10 @@ mod gitlab;
 mod http;
 
 use crate::error::{Error, Result};
-use crate::policy::{CheckOutcome, Severity, Side};
-use std::fmt::{self, Write};
-use std::str::FromStr;
+use std::fmt;
 
-/// The hidden marker that identifies manifest-gate's comment.
-pub const MARKER: &str = "<!-- manifest-gate -->";
+pub use crate::report::comment::MARKER;
+use std::str::FromStr;
 
 /// GitHub's maximum comment body, in characters.
 pub const GITHUB_LIMIT: usize = 65_536;
@@ -42,6 +42,14 @@ impl Forge {
         match self {
             Forge::GitHub => GITHUB_LIMIT,
             Forge::GitLab => GITLAB_LIMIT,
+        }
+    }
+    /// The default `--max-comment-chars`: 65,000 on GitHub (a margin below its
+    /// limit), 1,000,000 on GitLab.
+    pub fn default_comment_chars(self) -> usize {
+        match self {
+            Forge::GitHub => 65_000,
+            Forge::GitLab => 1_000_000,
         }
     }
     /// Display name.
@@ -232,22 +240,61 @@ impl fmt::Display for Posted {
     }
 }
 
+/// A user of the forge: numeric id and login, as far as known.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub id: Option<u64>,
+    pub login: Option<String>,
+}
+
+impl Identity {
+    /// The same user: equal ids when both are known, else equal logins.
+    fn is(&self, other: &Identity) -> bool {
+        match (self.id, other.id) {
+            (Some(a), Some(b)) => a == b,
+            _ => match (&self.login, &other.login) {
+                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                _ => false,
+            },
+        }
+    }
+}
+
 /// A comment already on the pull request.
 #[derive(Clone, Debug)]
 pub(crate) struct Existing {
     pub id: u64,
     pub body: String,
+    pub author: Identity,
 }
 
-/// Update the comment carrying [`MARKER`], or create one.
+/// The marker a body starts with (a keyed `<!-- manifest-gate key=… -->` or
+/// [`MARKER`]).
+fn marker_of(body: &str) -> &str {
+    body.lines()
+        .next()
+        .filter(|l| l.starts_with("<!-- manifest-gate") && l.ends_with("-->"))
+        .unwrap_or(MARKER)
+}
+
+/// Update the token's own comment carrying the body's marker, or create one.
+/// Comments by other users are never edited, whatever they carry.
 pub fn upsert(target: &Target, body: &str) -> Result<Posted> {
     let client = http::Client::new(target)?;
+    let marker = marker_of(body);
     let run = || -> Result<Posted> {
+        let me = match target.forge {
+            Forge::GitHub => github::whoami(&client, target)?,
+            Forge::GitLab => gitlab::whoami(&client, target)?,
+        };
         let existing = match target.forge {
             Forge::GitHub => github::list(&client, target)?,
             Forge::GitLab => gitlab::list(&client, target)?,
         };
-        match existing.iter().find(|c| c.body.contains(MARKER)) {
+        let own = existing
+            .iter()
+            .find(|c| c.author.is(&me) && c.body.lines().any(|l| l.trim() == marker));
+        match own {
             Some(c) => {
                 match target.forge {
                     Forge::GitHub => github::update(&client, target, c.id, body)?,
@@ -267,307 +314,9 @@ pub fn upsert(target: &Target, body: &str) -> Result<Posted> {
     run().map_err(|e| Error::msg(target.scrub(&e.to_string())))
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('<', "&lt;").replace('>', "&gt;")
-}
-
-fn code(s: &str) -> String {
-    format!("`{}`", s.replace('`', "'"))
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-/// The verdict part of the comment, listing at most `max_findings` findings.
-fn verdict(o: &CheckOutcome, max_findings: usize) -> String {
-    let mut s = String::new();
-    let errors = o
-        .violations
-        .iter()
-        .filter(|v| v.severity == Severity::Error)
-        .count();
-    let warnings = o
-        .violations
-        .iter()
-        .filter(|v| v.severity == Severity::Warning)
-        .count();
-    let _ = writeln!(s, "{MARKER}");
-    if o.passed() {
-        let _ = writeln!(
-            s,
-            "## ✅ manifest-gate: passed ({warnings} warning{})\n",
-            plural(warnings)
-        );
-    } else {
-        let mut rules: Vec<&str> = Vec::new();
-        for v in o
-            .violations
-            .iter()
-            .filter(|v| v.severity == Severity::Error)
-        {
-            if !rules.contains(&v.rule) {
-                rules.push(v.rule);
-            }
-        }
-        let _ = writeln!(
-            s,
-            "## ❌ manifest-gate: failed — {errors} error{} ({}), {warnings} warning{}\n",
-            plural(errors),
-            rules.join(", "),
-            plural(warnings)
-        );
-    }
-    let _ = writeln!(
-        s,
-        "{} → {} · configuration: {}\n",
-        code(&o.base),
-        code(&o.head),
-        md_escape(&o.config_source)
-    );
-    if o.touched.is_empty() {
-        let _ = writeln!(
-            s,
-            "**Environments touched:** none (the rendered output does not change)\n"
-        );
-    } else {
-        let _ = writeln!(s, "**Environments touched:**\n");
-        for t in &o.touched {
-            let ov: Vec<String> = t.overlays.iter().map(|p| code(p)).collect();
-            let _ = writeln!(s, "- **{}**: {}", md_escape(&t.env), ov.join(", "));
-        }
-        s.push('\n');
-    }
-    if !o.unassigned.is_empty() {
-        let ov: Vec<String> = o.unassigned.iter().map(|p| code(p)).collect();
-        let _ = writeln!(
-            s,
-            "**Unassigned overlays changed (not counted):** {}\n",
-            ov.join(", ")
-        );
-    }
-    if !o.violations.is_empty() {
-        let _ = writeln!(s, "### Findings\n");
-        for v in o.violations.iter().take(max_findings) {
-            let icon = if v.severity == Severity::Error {
-                "❌"
-            } else {
-                "⚠️"
-            };
-            let _ = writeln!(
-                s,
-                "- {icon} **{}** {}: {}",
-                v.severity.as_str(),
-                code(v.rule),
-                md_escape(&v.message)
-            );
-            if let Some(file) = v.pos.file.as_deref() {
-                let at = if v.pos.line > 0 {
-                    format!("{file}:{}", v.pos.line)
-                } else {
-                    file.to_string()
-                };
-                let side = match v.side {
-                    Side::Base => " (base)",
-                    Side::Head => "",
-                    Side::Disk => " (--config)",
-                };
-                let _ = writeln!(s, "  - at {}{side}: {}", code(&at), md_escape(&v.label));
-            }
-            for n in &v.notes {
-                // Notes indented by two spaces nest under the previous one.
-                let depth = (n.len() - n.trim_start().len()) / 2;
-                let _ = writeln!(
-                    s,
-                    "{}  - {}",
-                    "  ".repeat(depth.min(4)),
-                    md_escape(n.trim_start())
-                );
-            }
-            if !v.help.is_empty() {
-                let _ = writeln!(s, "  - **help:** {}", md_escape(&v.help));
-            }
-        }
-        let more = o.violations.len().saturating_sub(max_findings);
-        if more > 0 {
-            let _ = writeln!(
-                s,
-                "- … and {more} more finding{} (run `manifest-gate check` for all of them)",
-                plural(more)
-            );
-        }
-        s.push('\n');
-        if !o.passed() {
-            let _ = writeln!(
-                s,
-                "Run `manifest-gate explain <rule>` for what a rule checks and how to satisfy it.\n"
-            );
-        }
-    }
-    s
-}
-
-/// Cut Markdown to at most `max` characters at a line boundary, closing an
-/// open code fence and open `<details>` blocks.
-fn cut_markdown(md: &str, max: usize) -> String {
-    // Room for the closers appended below.
-    const RESERVE: usize = 200;
-    let budget = max.saturating_sub(RESERVE);
-    let mut out = String::new();
-    let mut used = 0usize;
-    let mut fence: Option<String> = None;
-    let mut details = 0usize;
-    for line in md.split_inclusive('\n') {
-        let n = line.chars().count();
-        if used + n > budget {
-            break;
-        }
-        out.push_str(line);
-        used += n;
-        let t = line.trim();
-        let ticks: String = t.chars().take_while(|c| *c == '`').collect();
-        match &fence {
-            Some(f) if ticks.len() >= f.len() && t.len() == ticks.len() => fence = None,
-            Some(_) => {}
-            None if ticks.len() >= 3 => fence = Some(ticks),
-            None => {
-                details += t.matches("<details>").count();
-                details = details.saturating_sub(t.matches("</details>").count());
-            }
-        }
-    }
-    if !out.ends_with('\n') && !out.is_empty() {
-        out.push('\n');
-    }
-    if let Some(f) = fence {
-        out.push_str(&f);
-        out.push('\n');
-    }
-    for _ in 0..details.min(10) {
-        out.push_str("\n</details>\n");
-    }
-    out
-}
-
-/// The comment: marker, verdict, then the Markdown diff, within `limit`
-/// characters. The diff is cut first (with a note saying so); findings are
-/// dropped from the end only when the verdict alone would not fit.
-pub fn comment_body(outcome: &CheckOutcome, diff_markdown: &str, limit: usize) -> String {
-    const SEP: &str = "\n---\n\n";
-    let mut n = outcome.violations.len();
-    let mut head = verdict(outcome, n);
-    // Leave room for a minimal diff note.
-    while head.chars().count() + 600 > limit && n > 0 {
-        n = n.saturating_sub((n / 4).max(1));
-        head = verdict(outcome, n);
-    }
-    let full = format!("{head}{SEP}{diff_markdown}");
-    if full.chars().count() <= limit {
-        return full;
-    }
-    let note = format!(
-        "\n> **Note:** the rendered diff was truncated to fit the {limit}-character comment limit. \
-         Run `manifest-gate diff --base {} --head {}` for the whole diff.\n",
-        outcome.base.replace('`', "'"),
-        outcome.head.replace('`', "'")
-    );
-    let room = limit.saturating_sub(head.chars().count() + SEP.len() + note.chars().count());
-    let cut = cut_markdown(diff_markdown, room);
-    let mut body = format!("{head}{SEP}{cut}{note}");
-    if body.chars().count() > limit {
-        // Only with absurdly long revision names: keep the verdict.
-        body = head.chars().take(limit).collect();
-    }
-    body
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Touched, Violation};
-    use crate::yaml::Pos;
-    use std::collections::BTreeMap;
-    use std::sync::Arc;
-
-    pub(crate) fn outcome(errors: usize) -> CheckOutcome {
-        let violations = (0..errors)
-            .map(|i| {
-                Violation::new(
-                    "single-environment",
-                    Severity::Error,
-                    format!("change touches <2> environments #{i}"),
-                    &Pos::new(&Arc::from("base/deploy.yaml"), 7, 3),
-                    Side::Head,
-                    "changes every overlay".into(),
-                    "split the change".into(),
-                )
-                .with_note("prod: overlays/prod".into())
-            })
-            .collect();
-        CheckOutcome {
-            base: "main".into(),
-            head: "HEAD".into(),
-            config_source: "inferred".into(),
-            touched: vec![Touched {
-                env: "prod".into(),
-                overlays: vec!["overlays/prod".into()],
-            }],
-            unassigned: vec![],
-            violations,
-            diff: serde_json::Value::Null,
-            report: Default::default(),
-            texts: BTreeMap::new(),
-        }
-    }
-
-    #[test]
-    fn body_has_marker_verdict_and_diff() {
-        let b = comment_body(&outcome(1), "### Rendered manifest diff\n", GITHUB_LIMIT);
-        assert!(b.starts_with(MARKER));
-        assert!(b.contains("❌ manifest-gate: failed — 1 error (single-environment)"));
-        assert!(b.contains("`base/deploy.yaml:7`"));
-        assert!(b.contains("&lt;2&gt;"));
-        assert!(b.contains("### Rendered manifest diff"));
-        let p = comment_body(&outcome(0), "x\n", GITHUB_LIMIT);
-        assert!(p.contains("✅ manifest-gate: passed (0 warnings)"));
-    }
-
-    #[test]
-    fn long_diff_is_cut_never_the_verdict() {
-        let mut diff = String::from(
-            "### Rendered manifest diff\n\n<details>\n<summary>x</summary>\n\n```diff\n",
-        );
-        for i in 0..20_000 {
-            diff.push_str(&format!("+  line {i}: ✓ value\n"));
-        }
-        diff.push_str("```\n\n</details>\n");
-        let o = outcome(3);
-        let b = comment_body(&o, &diff, GITHUB_LIMIT);
-        assert!(b.chars().count() <= GITHUB_LIMIT, "{}", b.chars().count());
-        assert!(b.contains("failed — 3 errors"));
-        assert_eq!(b.matches("change touches").count(), 3);
-        assert!(b.contains("the rendered diff was truncated"));
-        // The fence and the details block are closed before the note.
-        let before_note = b.split("> **Note:**").next().unwrap();
-        assert_eq!(before_note.matches("```").count() % 2, 0);
-        assert_eq!(
-            before_note.matches("<details>").count(),
-            before_note.matches("</details>").count()
-        );
-    }
-
-    #[test]
-    fn many_findings_fit() {
-        let o = outcome(2000);
-        let b = comment_body(&o, "diff\n", GITHUB_LIMIT);
-        assert!(b.chars().count() <= GITHUB_LIMIT);
-        assert!(b.contains("failed — 2000 errors"));
-        assert!(b.contains("more findings"));
-    }
 
     #[test]
     fn target_from_env() {

@@ -5,27 +5,15 @@
 //! Refusals here are never "not supported by the native renderer": `auto` mode
 //! must not fall back to the external renderer for them.
 
-use super::kustomization::{Kustomization, FILE_NAMES};
-use crate::error::{Error, Result};
+use super::kustomization::Kustomization;
+use crate::error::{Error, ErrorKind, Result};
 use crate::source::{self, EntryKind, Source};
 use crate::yaml::{decode, parse_stream, Node, ParseOptions, Pos, Value};
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Whether a resource/component entry names remote content.
-pub fn is_remote(s: &str) -> bool {
-    let l = s.trim().to_ascii_lowercase();
-    l.contains("://")
-        || l.starts_with("git@")
-        || l.starts_with("github.com/")
-        || l.starts_with("gitlab.com/")
-        || l.starts_with("bitbucket.org/")
-        || l.contains("?ref=")
-        || l.contains("?version=")
-        || l.contains(".git//")
-}
+/// Whether a path names remote content: the one definition, in [`super::remote`].
+pub use super::remote::is_remote;
 
 /// Annotations that turn a resource into a KRM function kustomize could run.
 const FUNCTION_ANNOTATIONS: [&str; 2] = ["config.kubernetes.io/function", "config.k8s.io/function"];
@@ -38,6 +26,12 @@ fn refuse(pos: &Pos, msg: String) -> Error {
 /// plugin or function configurations. `src` reads the files listed in
 /// `generators`/`transformers`/`validators`.
 pub fn check_refused(k: &Kustomization, src: &dyn Source) -> Result<()> {
+    check_refused_with(k, src, false)
+}
+
+/// [`check_refused`], letting remote `resources`/`components`/`bases` entries
+/// through when `remote_bases` is set (a resolver fetched the allowed ones).
+pub fn check_refused_with(k: &Kustomization, src: &dyn Source, remote_bases: bool) -> Result<()> {
     let Some(m) = k.node.as_map() else {
         return Ok(());
     };
@@ -61,12 +55,17 @@ pub fn check_refused(k: &Kustomization, src: &dyn Source) -> Result<()> {
             }
             "resources" | "components" | "bases" | "crds" | "configurations" => {
                 for item in v.as_seq().into_iter().flatten() {
-                    if let Some(s) = item.as_str() {
+                    let base = matches!(field.as_str(), "resources" | "components" | "bases");
+                    if let Some(s) = item.as_str().filter(|_| !(remote_bases && base)) {
                         if is_remote(s) {
                             return Err(refuse(
                                 &item.pos,
-                                format!("'{field}' entry '{s}' is remote: remote content is never fetched (vendor it into the repository)"),
-                            ));
+                                format!(
+                                    "'{field}' entry '{s}' is remote: {}",
+                                    super::remote::NOT_FETCHED
+                                ),
+                            )
+                            .kind(ErrorKind::Remote));
                         }
                     }
                 }
@@ -77,7 +76,8 @@ pub fn check_refused(k: &Kustomization, src: &dyn Source) -> Result<()> {
                         return Err(refuse(
                             &p.pos,
                             "'openapi' path is remote: remote content is never fetched".to_string(),
-                        ));
+                        )
+                        .kind(ErrorKind::Remote));
                     }
                 }
             }
@@ -100,7 +100,8 @@ fn check_plugin_entry(k: &Kustomization, field: &str, item: &Node, src: &dyn Sou
             return Err(refuse(
                 &item.pos,
                 format!("'{field}' entry '{s}' is remote: remote content is never fetched"),
-            ))
+            )
+            .kind(ErrorKind::Remote))
         }
         Value::Str(s) if s.contains('\n') => {
             parse_stream(s, &k.file, &ParseOptions::resource()).map_err(|e| e.or_at(&item.pos))?
@@ -143,7 +144,7 @@ fn check_plugin_entry(k: &Kustomization, field: &str, item: &Node, src: &dyn Sou
 }
 
 /// Every path a kustomization names, with the field it comes from.
-fn paths(k: &Kustomization) -> Vec<(String, String, Pos)> {
+pub(crate) fn paths(k: &Kustomization) -> Vec<(String, String, Pos)> {
     let mut out = Vec::new();
     let Some(m) = k.node.as_map() else {
         return out;
@@ -163,10 +164,7 @@ fn paths(k: &Kustomization) -> Vec<(String, String, Pos)> {
             "resources" | "components" | "bases" | "crds" | "configurations" | "generators"
             | "transformers" | "validators" => {
                 for item in v.as_seq().into_iter().flatten() {
-                    if item
-                        .as_str()
-                        .is_some_and(|s| !is_remote(s) && !s.contains('\n'))
-                    {
+                    if item.as_str().is_some_and(|s| !s.contains('\n')) {
                         push(field, item, false);
                     }
                 }
@@ -190,7 +188,7 @@ fn paths(k: &Kustomization) -> Vec<(String, String, Pos)> {
                 }
             }
             "openapi" => {
-                if let Some(p) = v.get("path").filter(|p| !p.as_str().is_some_and(is_remote)) {
+                if let Some(p) = v.get("path") {
                     push(field, p, false);
                 }
             }
@@ -213,61 +211,23 @@ fn paths(k: &Kustomization) -> Vec<(String, String, Pos)> {
 }
 
 /// Every path field of `k` must stay inside the repository and out of `.git/`
-/// (symlinks are resolved, and confined, when the files are read).
+/// (symlinks are resolved, and confined, when the files are read), and none
+/// but a base (`resources`, `components`, `bases`: [`check_refused`]) may be
+/// remote: a URL in a generator's `files:`, a patch `path:`… is refused here.
 pub fn check_paths(k: &Kustomization) -> Result<()> {
     for (field, p, pos) in paths(k) {
-        source::join(&k.dir, &p)
-            .map_err(|e| Error::at(&pos, format!("'{field}' entry '{p}': {}", e.msg)))?;
-    }
-    Ok(())
-}
-
-/// Before running the external renderer: walk every kustomization reachable
-/// from `dir` and apply [`check_refused`] and [`check_paths`], so that kustomize
-/// is never asked to fetch, run, or read outside the repository (it renders a
-/// directory base outside its root in its default mode).
-pub fn precheck_tree(src: &dyn Source, dir: &str) -> Result<()> {
-    let mut seen = HashSet::new();
-    let mut stack = vec![dir.to_string()];
-    while let Some(d) = stack.pop() {
-        if !seen.insert(d.clone()) {
-            continue;
-        }
-        if seen.len() > 100_000 {
-            return Err(Error::in_file(
-                dir,
-                "more than 100000 kustomizations reachable",
-            ));
-        }
-        let mut file = None;
-        for name in FILE_NAMES {
-            let p = if d.is_empty() {
-                name.to_string()
-            } else {
-                format!("{d}/{name}")
-            };
-            if src.entry(&p)? == Some(EntryKind::File) {
-                file = Some(p);
-                break;
-            }
-        }
-        let Some(file) = file else { continue };
-        let text = decode(&src.read(&file)?, &file)?;
-        let k = Kustomization::parse(&text, &file)?;
-        check_refused(&k, src)?;
-        check_paths(&k)?;
-        for (field, p, pos) in paths(&k) {
-            if !matches!(
-                field.as_str(),
-                "resources" | "components" | "bases" | "generators" | "transformers" | "validators"
-            ) {
+        if is_remote(&p) {
+            if matches!(field.as_str(), "resources" | "components" | "bases") {
                 continue;
             }
-            let path = source::join(&k.dir, &p).map_err(|e| e.or_at(&pos))?;
-            if src.entry(&path).map_err(|e| e.or_at(&pos))? == Some(EntryKind::Dir) {
-                stack.push(path);
-            }
+            return Err(Error::at(
+                &pos,
+                format!("'{field}' entry '{p}' is remote: remote content is never fetched (vendor it into the repository)"),
+            )
+            .kind(ErrorKind::Remote));
         }
+        source::join(&k.dir, &p)
+            .map_err(|e| Error::at(&pos, format!("'{field}' entry '{p}': {}", e.msg)))?;
     }
     Ok(())
 }
@@ -322,7 +282,8 @@ impl Budget {
                     "'{path}' is {bytes} bytes, over the limit of {} bytes per file (--max-file-bytes)",
                     self.max_file_bytes
                 ),
-            ));
+            )
+            .kind(ErrorKind::Budget));
         }
         let total = self.used.fetch_add(bytes, Ordering::Relaxed) + bytes;
         if total > self.max_render_bytes {
@@ -333,13 +294,15 @@ impl Budget {
                     if self.dir.is_empty() { "." } else { &self.dir },
                     self.max_render_bytes
                 ),
-            ));
+            )
+            .kind(ErrorKind::Budget));
         }
         self.tick()
     }
 
-    /// An error once the wall-clock budget is spent.
+    /// An error once the wall-clock budget (the overlay's or the run's) is spent.
     pub fn tick(&self) -> Result<()> {
+        run_deadline_check(&self.dir)?;
         if let Some(t) = self.timeout {
             if self.start.elapsed() > t {
                 let shown = if self.dir.is_empty() { "." } else { &self.dir };
@@ -349,39 +312,258 @@ impl Budget {
                         "rendering '{shown}' exceeded its wall-clock budget of {} (--timeout-per-overlay)",
                         show_duration(t)
                     ),
-                ));
+                )
+                .kind(ErrorKind::Budget));
             }
         }
         Ok(())
     }
 }
 
-/// A source that charges every read to a [`Budget`].
-pub struct Guarded<'a> {
-    /// The source read from.
-    pub inner: &'a dyn Source,
-    /// The budget charged.
-    pub budget: &'a Budget,
+/// The run-wide wall-clock budget (`--timeout`): when it ends and how long it was.
+static RUN_DEADLINE: std::sync::OnceLock<(Instant, Duration)> = std::sync::OnceLock::new();
+
+/// Set the run-wide wall-clock budget, counted from now (once per process; the
+/// CLI calls it before anything is read). Every render, the external
+/// fallback's checked copy and overlay discovery stop when it is spent.
+pub fn set_run_budget(budget: Duration) {
+    if let Some(end) = Instant::now().checked_add(budget) {
+        let _ = RUN_DEADLINE.set((end, budget));
+    }
 }
 
-impl Source for Guarded<'_> {
-    fn read(&self, path: &str) -> Result<Arc<[u8]>> {
-        self.budget.tick()?;
-        let data = self.inner.read(path)?;
-        self.budget.charge(path, data.len() as u64)?;
-        Ok(data)
+/// When the run-wide budget ends, if one is set.
+pub fn run_deadline() -> Option<Instant> {
+    RUN_DEADLINE.get().map(|(end, _)| *end)
+}
+
+/// An error naming `what` once the run-wide budget is spent.
+pub fn run_deadline_check(what: &str) -> Result<()> {
+    if let Some((end, budget)) = RUN_DEADLINE.get() {
+        if Instant::now() >= *end {
+            let shown = if what.is_empty() { "." } else { what };
+            return Err(Error::in_file(
+                shown,
+                format!(
+                    "the run exceeded its wall-clock budget of {} (--timeout) while working on '{shown}'",
+                    show_duration(*budget)
+                ),
+            )
+            .kind(ErrorKind::Budget));
+        }
     }
-    fn entry(&self, path: &str) -> Result<Option<EntryKind>> {
-        self.inner.entry(path)
+    Ok(())
+}
+
+/// The default most nodes one overlay's rendered tree may hold (`--max-output-nodes`).
+pub const DEFAULT_MAX_OUTPUT_NODES: u64 = 500_000;
+/// The default most bytes (keys and scalars) one overlay's rendered tree may hold
+/// (`--max-output-bytes`).
+pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 32 << 20;
+
+/// The output budget of the render running on this thread: the size of the
+/// rendered tree, charged while transformations run (a JSON6902 `copy`, a var
+/// expansion, a replacement) so that amplification stops before it allocates.
+#[derive(Debug, Clone)]
+struct Meter {
+    dir: String,
+    max_nodes: u64,
+    max_bytes: u64,
+    nodes: u64,
+    bytes: u64,
+    /// What the kustomizations outside the one being accumulated hold (a base
+    /// is accumulated into a fresh list while its parent's list waits).
+    outer: (u64, u64),
+}
+
+thread_local! {
+    static METER: std::cell::RefCell<Option<Meter>> = const { std::cell::RefCell::new(None) };
+}
+
+/// While alive, the output budget of one render on this thread (restores the
+/// previous one when dropped, on every exit path).
+pub struct OutputScope {
+    previous: Option<Meter>,
+}
+
+impl OutputScope {
+    /// Start metering the rendered tree of `dir`.
+    pub fn new(dir: &str, max_nodes: u64, max_bytes: u64) -> OutputScope {
+        let meter = Meter {
+            dir: dir.to_string(),
+            max_nodes,
+            max_bytes,
+            nodes: 0,
+            bytes: 0,
+            outer: (0, 0),
+        };
+        let previous = METER.with(|m| m.borrow_mut().replace(meter));
+        OutputScope { previous }
     }
-    fn list(&self, dir: &str) -> Result<Vec<(String, EntryKind)>> {
-        self.inner.list(dir)
+}
+
+impl Drop for OutputScope {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        METER.with(|m| *m.borrow_mut() = previous);
     }
-    fn describe(&self) -> String {
-        self.inner.describe()
+}
+
+/// While alive, a base is being accumulated into a fresh list: everything
+/// counted so far stays counted (see [`enter_base`]).
+pub struct BaseScope {
+    saved: Option<(u64, u64)>,
+}
+
+/// A base starts: what the meter counts now (its parent's resources and every
+/// other one accumulated so far) becomes the floor the base's own measurements
+/// are added to, until the returned scope is dropped.
+pub fn enter_base() -> BaseScope {
+    let saved = METER.with(|m| {
+        m.borrow_mut().as_mut().map(|m| {
+            let saved = m.outer;
+            m.outer = (m.nodes, m.bytes);
+            saved
+        })
+    });
+    BaseScope { saved }
+}
+
+impl Drop for BaseScope {
+    fn drop(&mut self) {
+        if let Some(saved) = self.saved.take() {
+            METER.with(|m| {
+                if let Some(m) = m.borrow_mut().as_mut() {
+                    m.outer = saved;
+                }
+            });
+        }
     }
-    fn all_files(&self) -> Result<Vec<String>> {
-        self.inner.all_files()
+}
+
+/// Nodes and bytes (keys and scalar text) of `n`, counting stops once either
+/// passes its cap (so measuring a huge tree costs no more than the cap).
+pub fn measure(n: &Node, cap_nodes: u64, cap_bytes: u64) -> (u64, u64) {
+    let (mut nodes, mut bytes) = (0u64, 0u64);
+    let mut stack = vec![n];
+    while let Some(n) = stack.pop() {
+        nodes += 1;
+        match &n.value {
+            Value::Str(s) => bytes += s.len() as u64,
+            Value::Seq(items) => stack.extend(items.iter()),
+            Value::Map(m) => {
+                for (k, v) in m {
+                    bytes += k.len() as u64;
+                    stack.push(v);
+                }
+            }
+            _ => bytes += 8,
+        }
+        if nodes > cap_nodes || bytes > cap_bytes {
+            break;
+        }
+    }
+    (nodes, bytes)
+}
+
+fn over_budget(m: &Meter, what: &str) -> String {
+    let shown = if m.dir.is_empty() { "." } else { &m.dir };
+    let (flag, limit, unit) = if m.nodes > m.max_nodes {
+        ("--max-output-nodes", m.max_nodes, "nodes")
+    } else {
+        ("--max-output-bytes", m.max_bytes, "bytes")
+    };
+    format!("rendering '{shown}' grows its output past {limit} {unit} ({flag}) at {what}")
+}
+
+/// Charge `nodes` and `bytes` a transformation at `at` (`what`) is about to add
+/// to the rendered tree; an error, before anything is allocated, when the
+/// output budget is exceeded. Without a render on this thread: no limit.
+pub fn charge_output(
+    nodes: u64,
+    bytes: u64,
+    at: &Pos,
+    what: impl FnOnce() -> String,
+) -> Result<()> {
+    METER.with(|m| {
+        let mut m = m.borrow_mut();
+        let Some(m) = m.as_mut() else {
+            return Ok(());
+        };
+        m.nodes = m.nodes.saturating_add(nodes);
+        m.bytes = m.bytes.saturating_add(bytes);
+        if m.nodes > m.max_nodes || m.bytes > m.max_bytes {
+            let msg = over_budget(m, &what());
+            // Without a position the caller names the file (`or_at`).
+            return Err(Error::at(at, msg).kind(ErrorKind::Budget));
+        }
+        Ok(())
+    })
+}
+
+/// Charge a copy of `n` (see [`charge_output`]).
+pub fn charge_copy(n: &Node, at: &Pos, what: impl FnOnce() -> String) -> Result<()> {
+    let (cap_nodes, cap_bytes) = METER.with(|m| {
+        m.borrow()
+            .as_ref()
+            .map_or((u64::MAX, u64::MAX), |m| (m.max_nodes, m.max_bytes))
+    });
+    if cap_nodes == u64::MAX {
+        return Ok(());
+    }
+    let (nodes, bytes) = measure(n, cap_nodes, cap_bytes);
+    charge_output(nodes, bytes, at, what)
+}
+
+/// Measure the whole accumulated tree `docs` again (after a transformer step of
+/// `file`): the meter restarts from its true size, an error when over budget.
+pub fn check_output_tree<'a>(
+    docs: impl Iterator<Item = &'a Node>,
+    file: &str,
+    step: &str,
+) -> Result<()> {
+    let Some((cap_nodes, cap_bytes, (mut nodes, mut bytes))) = METER.with(|m| {
+        m.borrow()
+            .as_ref()
+            .map(|m| (m.max_nodes, m.max_bytes, m.outer))
+    }) else {
+        return Ok(());
+    };
+    for d in docs {
+        let (n, b) = measure(
+            d,
+            cap_nodes.saturating_sub(nodes),
+            cap_bytes.saturating_sub(bytes),
+        );
+        nodes = nodes.saturating_add(n);
+        bytes = bytes.saturating_add(b);
+        if nodes > cap_nodes || bytes > cap_bytes {
+            break;
+        }
+    }
+    METER.with(|m| {
+        let mut m = m.borrow_mut();
+        let Some(m) = m.as_mut() else {
+            return Ok(());
+        };
+        m.nodes = nodes;
+        m.bytes = bytes;
+        if nodes > m.max_nodes || bytes > m.max_bytes {
+            return Err(Error::in_file(file, over_budget(m, step)).kind(ErrorKind::Budget));
+        }
+        Ok(())
+    })
+}
+
+/// A source that charges every read to a [`Budget`].
+pub type Guarded<'a> = crate::source::Checked<'a, &'a Budget>;
+
+impl crate::source::ReadCheck for &Budget {
+    fn before(&self, _path: &str) -> Result<()> {
+        self.tick()
+    }
+    fn after(&self, path: &str, data: &[u8]) -> Result<()> {
+        self.charge(path, data.len() as u64)
     }
 }
 
@@ -390,19 +572,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn remote_detection() {
-        for r in [
-            "https://github.com/x/y//base?ref=v1",
-            "git@github.com:x/y.git",
-            "github.com/x/y/base?ref=main",
-            "HTTP://example.com/x.yaml",
-            "ssh://git@example.com/x.git",
+    fn remote_files_are_refused_as_remote() {
+        let ok = |text: &str| {
+            let k = Kustomization::parse(text, "app/kustomization.yaml").unwrap();
+            check_paths(&k)
+        };
+        for text in [
+            "configMapGenerator:\n- name: g\n  files:\n  - k=https://example.com/a\n",
+            "secretGenerator:\n- name: g\n  envs:\n  - http://example.com/e.env\n",
+            "patches:\n- path: https://example.com/p.yaml\n",
+            "patchesStrategicMerge:\n- https://example.com/p.yaml\n",
         ] {
-            assert!(is_remote(r), "{r}");
+            let e = ok(text).unwrap_err();
+            assert!(e.is(ErrorKind::Remote), "{text}: {e}");
+            assert_eq!(
+                e.pos.line,
+                if text.contains("files") || text.contains("envs") {
+                    4
+                } else {
+                    2
+                }
+            );
         }
-        for l in ["../base", "deploy.yaml", "github.yaml", "a/b"] {
-            assert!(!is_remote(l), "{l}");
-        }
+        // an inline patch mentioning a URL is no remote file
+        ok("patchesStrategicMerge:\n- |\n  kind: A\n  metadata: {name: a}\n  url: https://example.com\n").unwrap();
+        ok("configMapGenerator:\n- name: g\n  files:\n  - a.txt\n").unwrap();
     }
 
     #[test]

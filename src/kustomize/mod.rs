@@ -2,6 +2,7 @@
 //! and produces what `kustomize build` produces, with provenance on every value.
 
 pub mod build;
+pub mod closure;
 pub mod config;
 pub mod discover;
 pub mod external;
@@ -11,13 +12,15 @@ pub mod guard;
 pub mod kustomization;
 pub mod nameref;
 pub mod patch;
+pub mod redact;
+pub mod remote;
 pub mod replacements;
 pub mod scope;
 pub mod sort;
 pub mod transformers;
 pub mod vars;
 
-pub use build::{render, RenderOptions, Rendered, Renderer};
+pub use build::{render, LoadRestrictor, RenderOptions, Rendered, Renderer};
 
 use crate::error::{Error, Result};
 
@@ -34,7 +37,21 @@ pub enum Mode {
 }
 
 /// Render `dir` with the chosen renderer. In `auto` mode a fallback is announced on stderr.
+/// The external renderer never receives a kustomization that references remote
+/// content, not even with `--fetch-remote` (fetched bases are rendered natively).
 pub fn render_with(renderer: &Renderer, dir: &str, mode: Mode) -> Result<Rendered> {
+    render_with_mode(renderer, dir, mode).map_err(|mut e| {
+        if renderer.fetches_remote() && e.is(crate::error::ErrorKind::Remote) {
+            e.msg = e.msg.replace(
+                remote::NOT_FETCHED,
+                "with --fetch-remote, remote bases are rendered by the native renderer only (--renderer native or auto), never by an external kustomize",
+            );
+        }
+        e
+    })
+}
+
+fn render_with_mode(renderer: &Renderer, dir: &str, mode: Mode) -> Result<Rendered> {
     let external = || {
         external::find().ok_or_else(|| {
             Error::msg("no external renderer: neither 'kustomize' nor 'kubectl' is on PATH")
@@ -42,12 +59,9 @@ pub fn render_with(renderer: &Renderer, dir: &str, mode: Mode) -> Result<Rendere
     };
     match mode {
         Mode::Native => renderer.render(dir),
-        Mode::Kustomize => external::render_limited(
-            renderer.source(),
-            dir,
-            &external()?,
-            renderer.options().timeout,
-        ),
+        Mode::Kustomize => {
+            external::render_limited(renderer.source(), dir, &external()?, renderer.options())
+        }
         Mode::Auto => match renderer.render(dir) {
             Err(e) if external::is_unsupported(&e) => {
                 let bin = external().map_err(|_| e.clone())?;
@@ -56,7 +70,7 @@ pub fn render_with(renderer: &Renderer, dir: &str, mode: Mode) -> Result<Rendere
                     if dir.is_empty() { "." } else { dir },
                     e
                 );
-                external::render_limited(renderer.source(), dir, &bin, renderer.options().timeout)
+                external::render_limited(renderer.source(), dir, &bin, renderer.options())
             }
             other => other,
         },

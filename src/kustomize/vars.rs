@@ -316,7 +316,7 @@ fn read_value(v: &Var, r: &Resource) -> Result<(VarValue, Pos)> {
 
 /// kustomize's `DoReplacements`: `$(NAME)` → value, `$$` → `$`, unknown kept.
 /// Returns the new value and whether the whole input was one known var.
-fn expand(input: &str, lookup: &Lookup) -> (Value, bool) {
+fn expand(input: &str, lookup: &Lookup, at: &Pos) -> Result<(Value, bool)> {
     let b = input.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
     let mut checkpoint = 0;
@@ -339,9 +339,12 @@ fn expand(input: &str, lookup: &Lookup) -> (Value, bool) {
                             Some((value, text)) => {
                                 if whole {
                                     if let Some(v) = value {
-                                        return (v, true);
+                                        return Ok((v, true));
                                     }
                                 }
+                                super::guard::charge_output(0, text.len() as u64, at, || {
+                                    format!("the expansion of var '{name}'")
+                                })?;
                                 out.extend_from_slice(text.as_bytes());
                             }
                             None => {
@@ -371,10 +374,10 @@ fn expand(input: &str, lookup: &Lookup) -> (Value, bool) {
     if checkpoint < b.len() {
         out.extend_from_slice(&b[checkpoint..]);
     }
-    (
+    Ok((
         Value::Str(String::from_utf8_lossy(&out).into_owned()),
         false,
-    )
+    ))
 }
 
 /// The resource a var was bound to: one of its ids is the bound id (the hash
@@ -444,13 +447,15 @@ type Lookup<'a> = dyn Fn(&str) -> Option<(Option<Value>, String)> + 'a;
 
 type Finder<'a> = dyn Fn(&str) -> Option<(Option<Value>, String, Pos)> + 'a;
 
-fn substitute_str(n: &mut Node, lookup_fn: &Lookup, find: &Finder) {
-    let Value::Str(s) = &n.value else { return };
+fn substitute_str(n: &mut Node, lookup_fn: &Lookup, find: &Finder) -> Result<()> {
+    let Value::Str(s) = &n.value else {
+        return Ok(());
+    };
     if !s.contains('$') {
-        return;
+        return Ok(());
     }
     let s = s.clone();
-    let (new, whole) = expand(&s, lookup_fn);
+    let (new, whole) = expand(&s, lookup_fn, &n.pos)?;
     if whole {
         // The whole value came from the var's source field.
         let name = &s[2..s.len() - 1];
@@ -459,18 +464,16 @@ fn substitute_str(n: &mut Node, lookup_fn: &Lookup, find: &Finder) {
         }
     }
     n.value = new;
+    Ok(())
 }
 
 fn substitute(n: &mut Node, lookup_fn: &Lookup, find: &Finder) -> Result<()> {
     match &mut n.value {
         Value::Null => Ok(()),
-        Value::Str(_) => {
-            substitute_str(n, lookup_fn, find);
-            Ok(())
-        }
+        Value::Str(_) => substitute_str(n, lookup_fn, find),
         Value::Map(m) => {
             for v in m.values_mut() {
-                substitute_str(v, lookup_fn, find);
+                substitute_str(v, lookup_fn, find)?;
             }
             Ok(())
         }
@@ -479,7 +482,7 @@ fn substitute(n: &mut Node, lookup_fn: &Lookup, find: &Finder) -> Result<()> {
                 if !matches!(it.value, Value::Str(_)) {
                     return Err(Error::at(&it.pos, "invalid value type expect a string"));
                 }
-                substitute_str(it, lookup_fn, find);
+                substitute_str(it, lookup_fn, find)?;
             }
             Ok(())
         }

@@ -3,44 +3,32 @@
 //! configuration error names the line it comes from. Without a file,
 //! environments are inferred from path segments with the usual names.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::yaml::{parse_stream, Node, ParseOptions, Pos, Value};
 use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
-use std::fmt;
 use std::sync::Arc;
 
 /// The configuration file name at the repository root.
 pub const CONFIG_FILE: &str = ".manifest-gate.yaml";
 
-/// The rules, in report order.
-pub const RULES: [&str; 3] = ["single-environment", "unexpected-kind", "promotion-order"];
+pub use crate::diagnostic::Severity;
 
-/// How a rule's violations count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// Fails the check (exit 1).
-    Error,
-    /// Reported, does not fail.
-    Warning,
-    /// Not evaluated.
-    Off,
+/// A string from the configuration with the position it was written at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located {
+    /// The text.
+    pub text: String,
+    /// Where it is.
+    pub pos: Pos,
 }
 
-impl Severity {
-    /// `error`, `warning` or `off`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Off => "off",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// One rule's configured severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleSetting {
+    /// The rule id (from the registry).
+    pub rule: &'static str,
+    /// Its severity.
+    pub severity: Severity,
 }
 
 /// One environment.
@@ -49,7 +37,7 @@ pub struct EnvSpec {
     /// Its name (`prod`).
     pub name: String,
     /// Overlay globs with the position of each.
-    pub overlays: Vec<(String, Pos)>,
+    pub overlays: Vec<Located>,
     /// The compiled globs (None for inferred environments).
     pub matcher: Option<GlobSet>,
     /// The environment that must show a change first.
@@ -82,10 +70,21 @@ pub struct Config {
     pub environments: Vec<EnvSpec>,
     /// Whether environments were inferred from path names.
     pub inferred_envs: bool,
-    /// Severity per rule, in [`RULES`] order.
-    pub rules: Vec<(&'static str, Severity)>,
+    /// Severity per rule, in registry ([`super::rules::RULES`]) order.
+    pub rules: Vec<RuleSetting>,
     /// Kind constraints.
     pub kinds: Vec<KindRule>,
+    /// `exclude:` globs with their positions: overlay directories (or their
+    /// parents) that are not deployable, neither rendered nor judged.
+    pub exclude: Vec<Located>,
+    /// The compiled `exclude` globs (`None` when there are none).
+    pub exclude_matcher: Option<GlobSet>,
+    /// `remote:`: which remote bases `--fetch-remote` may fetch.
+    pub remote: crate::kustomize::remote::RemotePolicy,
+    /// `clusters:` cluster-name glob → environment, for GitOps controller topology.
+    pub clusters: Vec<crate::topology::ClusterEnv>,
+    /// `repositories:` URLs that are this repository (besides the checkout's remotes).
+    pub repositories: Vec<String>,
 }
 
 /// The built-in environment vocabulary: name, words, and the environment it follows.
@@ -112,8 +111,19 @@ impl Config {
             file: None,
             environments: inferred_envs(),
             inferred_envs: true,
-            rules: RULES.iter().map(|r| (*r, Severity::Error)).collect(),
+            rules: super::rules::RULES
+                .iter()
+                .map(|r| RuleSetting {
+                    rule: r.id,
+                    severity: r.default_severity,
+                })
+                .collect(),
             kinds: Vec::new(),
+            exclude: Vec::new(),
+            exclude_matcher: None,
+            remote: Default::default(),
+            clusters: Vec::new(),
+            repositories: Vec::new(),
         }
     }
 
@@ -121,8 +131,8 @@ impl Config {
     pub fn severity(&self, rule: &str) -> Severity {
         self.rules
             .iter()
-            .find(|(r, _)| *r == rule)
-            .map(|(_, s)| *s)
+            .find(|r| r.rule == rule)
+            .map(|r| r.severity)
             .unwrap_or(Severity::Error)
     }
 
@@ -131,8 +141,13 @@ impl Config {
         self.environments.iter().find(|e| e.name == name)
     }
 
-    /// Parse configuration text read from `file`.
+    /// Parse configuration text read from `file`. Every error is of kind
+    /// [`ErrorKind::Config`] and names its line.
     pub fn parse(text: &str, file: &str) -> Result<Config> {
+        Config::parse_inner(text, file).map_err(|e| e.kind(ErrorKind::Config))
+    }
+
+    fn parse_inner(text: &str, file: &str) -> Result<Config> {
         let docs = parse_stream(text, file, &ParseOptions::resource())?;
         let fpos = Pos {
             file: Some(Arc::from(file)),
@@ -154,15 +169,7 @@ impl Config {
         if root.is_null() {
             return Ok(cfg);
         }
-        let Some(map) = root.as_map() else {
-            return Err(Error::at(
-                &root.pos,
-                format!(
-                    "the configuration must be a mapping, not a {}",
-                    root.type_name()
-                ),
-            ));
-        };
+        let map = expect_map(root, "the configuration must be a mapping")?;
         for (key, val) in map {
             let kpos = key_pos(text, file, key, &val.pos).unwrap_or_else(|| fpos.clone());
             match key.as_str() {
@@ -175,15 +182,51 @@ impl Config {
                 }
                 "rules" => parse_rules(text, file, val, &mut cfg)?,
                 "kinds" => cfg.kinds = parse_kinds(text, file, val)?,
+                "exclude" => {
+                    cfg.exclude = string_list(val, "'exclude'")?;
+                    cfg.exclude_matcher = Some(compile_set(&cfg.exclude, "exclude")?);
+                }
+                "remote" => cfg.remote = crate::kustomize::remote::RemotePolicy::parse(val)?,
+                "clusters" => cfg.clusters = parse_clusters(text, file, val)?,
+                "repositories" => {
+                    cfg.repositories = string_list(val, "'repositories'")?
+                        .into_iter()
+                        .map(|u| u.text)
+                        .collect()
+                }
                 other => {
                     return Err(Error::at(
                         &kpos,
-                        format!("unknown key '{other}' in the gate configuration (expected environments, rules or kinds)"),
+                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters or repositories)"),
                     ))
                 }
             }
         }
+        for c in &cfg.clusters {
+            if cfg.env(&c.env).is_none() {
+                return Err(Error::at(
+                    &fpos,
+                    format!(
+                        "cluster '{}' is assigned to '{}', which is not one of the environments",
+                        c.pattern, c.env
+                    ),
+                ));
+            }
+        }
         Ok(cfg)
+    }
+
+    /// The configured environment a topology environment (from the built-in
+    /// vocabulary: `prod`, `staging`, …) or a configured cluster environment is:
+    /// the environment of that name, else the one whose name means it (`production`).
+    pub fn environment_named(&self, env: &str) -> Option<String> {
+        if let Some(e) = self.env(env) {
+            return Some(e.name.clone());
+        }
+        self.environments
+            .iter()
+            .find(|e| crate::topology::environment_of(&e.name, &[]).0.as_deref() == Some(env))
+            .map(|e| e.name.clone())
     }
 }
 
@@ -236,13 +279,17 @@ fn at_key(text: &str, file: &str, key: &str, val: &Node) -> Pos {
     key_pos(text, file, key, &val.pos).unwrap_or_else(|| val.pos.clone())
 }
 
-fn string_list(n: &Node, what: &str) -> Result<Vec<(String, Pos)>> {
+fn string_list(n: &Node, what: &str) -> Result<Vec<Located>> {
+    let located = |text: &str, pos: &Pos| Located {
+        text: text.to_string(),
+        pos: pos.clone(),
+    };
     match &n.value {
-        Value::Str(s) => Ok(vec![(s.clone(), n.pos.clone())]),
+        Value::Str(s) => Ok(vec![located(s, &n.pos)]),
         Value::Seq(items) => items
             .iter()
             .map(|x| match x.as_str() {
-                Some(s) => Ok((s.to_string(), x.pos.clone())),
+                Some(s) => Ok(located(s, &x.pos)),
                 None => Err(Error::at(
                     &x.pos,
                     format!("{what} entries must be strings, not a {}", x.type_name()),
@@ -263,19 +310,20 @@ fn compile_glob(pattern: &str, pos: &Pos) -> Result<Glob> {
         .map_err(|e| Error::at(pos, format!("bad glob '{pattern}': {}", e.kind())))
 }
 
+fn compile_set(globs: &[Located], what: &str) -> Result<GlobSet> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        b.add(compile_glob(&g.text, &g.pos)?);
+    }
+    b.build()
+        .map_err(|e| Error::msg(format!("bad {what} globs: {e}")).kind(ErrorKind::Config))
+}
+
 fn parse_envs(text: &str, file: &str, n: &Node) -> Result<Vec<EnvSpec>> {
     if n.is_null() {
         return Ok(Vec::new());
     }
-    let Some(map) = n.as_map() else {
-        return Err(Error::at(
-            &n.pos,
-            format!(
-                "'environments' must be a mapping of environment names, not a {}",
-                n.type_name()
-            ),
-        ));
-    };
+    let map = expect_map(n, "'environments' must be a mapping of environment names")?;
     let mut envs: Vec<EnvSpec> = Vec::new();
     for (name, spec) in map {
         let pos = at_key(text, file, name, spec);
@@ -288,12 +336,12 @@ fn parse_envs(text: &str, file: &str, n: &Node) -> Result<Vec<EnvSpec>> {
             words: Vec::new(),
         };
         let mut after_pos = pos.clone();
-        let Some(fields) = spec.as_map() else {
-            return Err(Error::at(
-                &spec.pos,
-                format!("environment '{name}' must be a mapping with 'overlays' (and optionally 'after'), not a {}", spec.type_name()),
-            ));
-        };
+        let fields = expect_map(
+            spec,
+            &format!(
+                "environment '{name}' must be a mapping with 'overlays' (and optionally 'after')"
+            ),
+        )?;
         for (k, v) in fields {
             match k.as_str() {
                 "overlays" => env.overlays = string_list(v, &format!("'overlays' of environment '{name}'"))?,
@@ -321,8 +369,8 @@ fn parse_envs(text: &str, file: &str, n: &Node) -> Result<Vec<EnvSpec>> {
             ));
         }
         let mut b = GlobSetBuilder::new();
-        for (g, gpos) in &env.overlays {
-            b.add(compile_glob(g, gpos)?);
+        for g in &env.overlays {
+            b.add(compile_glob(&g.text, &g.pos)?);
         }
         env.matcher = Some(
             b.build()
@@ -377,20 +425,15 @@ fn parse_rules(text: &str, file: &str, n: &Node, cfg: &mut Config) -> Result<()>
     if n.is_null() {
         return Ok(());
     }
-    let Some(map) = n.as_map() else {
-        return Err(Error::at(
-            &n.pos,
-            format!(
-                "'rules' must be a mapping of rule: severity, not a {}",
-                n.type_name()
-            ),
-        ));
-    };
+    let map = expect_map(n, "'rules' must be a mapping of rule: severity")?;
     for (rule, v) in map {
-        let Some(slot) = cfg.rules.iter_mut().find(|(r, _)| *r == rule) else {
+        let Some(slot) = cfg.rules.iter_mut().find(|r| r.rule == rule) else {
             return Err(Error::at(
                 &at_key(text, file, rule, v),
-                format!("unknown rule '{rule}' (rules: {})", RULES.join(", ")),
+                format!(
+                    "unknown rule '{rule}' (rules: {})",
+                    super::rules::ids().join(", ")
+                ),
             ));
         };
         let sev = match &v.value {
@@ -410,7 +453,7 @@ fn parse_rules(text: &str, file: &str, n: &Node, cfg: &mut Config) -> Result<()>
                 ));
             }
         };
-        slot.1 = sev;
+        slot.severity = sev;
     }
     Ok(())
 }
@@ -419,15 +462,7 @@ fn parse_kinds(text: &str, file: &str, n: &Node) -> Result<Vec<KindRule>> {
     if n.is_null() {
         return Ok(Vec::new());
     }
-    let Some(map) = n.as_map() else {
-        return Err(Error::at(
-            &n.pos,
-            format!(
-                "'kinds' must be a mapping of file glob: [kinds], not a {}",
-                n.type_name()
-            ),
-        ));
-    };
+    let map = expect_map(n, "'kinds' must be a mapping of file glob: [kinds]")?;
     let mut out = Vec::new();
     for (glob, v) in map {
         let pos = at_key(text, file, glob, v);
@@ -436,8 +471,35 @@ fn parse_kinds(text: &str, file: &str, n: &Node) -> Result<Vec<KindRule>> {
         out.push(KindRule {
             glob: glob.clone(),
             matcher,
-            kinds: kinds.into_iter().map(|k| k.0).collect(),
+            kinds: kinds.into_iter().map(|k| k.text).collect(),
             pos,
+        });
+    }
+    Ok(out)
+}
+
+/// `clusters:`: a mapping of cluster-name glob → environment name.
+fn parse_clusters(text: &str, file: &str, n: &Node) -> Result<Vec<crate::topology::ClusterEnv>> {
+    if n.is_null() {
+        return Ok(Vec::new());
+    }
+    let map = expect_map(
+        n,
+        "'clusters' must be a mapping of cluster name (or glob): environment",
+    )?;
+    let mut out = Vec::new();
+    for (pattern, v) in map {
+        let pos = at_key(text, file, pattern, v);
+        compile_glob(pattern, &pos)?;
+        let Some(env) = v.as_str().filter(|e| !e.is_empty()) else {
+            return Err(Error::at(
+                &pos,
+                format!("the environment of cluster '{pattern}' must be a name"),
+            ));
+        };
+        out.push(crate::topology::ClusterEnv {
+            pattern: pattern.clone(),
+            env: env.to_string(),
         });
     }
     Ok(out)
@@ -451,7 +513,16 @@ pub struct Assignment {
     /// The reason, for `manifest-gate overlays` and messages.
     pub reason: String,
     /// The path segment that names the environment (for counterpart matching).
-    pub segment: Option<(usize, String)>,
+    pub segment: Option<Segment>,
+}
+
+/// One segment of an overlay path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// Its index among the `/`-separated segments.
+    pub index: usize,
+    /// Its text.
+    pub text: String,
 }
 
 /// Split a path segment into words (`blue-prod` -> `blue`, `prod`); `pre-prod` is one word.
@@ -467,19 +538,67 @@ fn words(segment: &str) -> Vec<String> {
         .collect()
 }
 
-/// Find the inferred environment word in a path: the deepest segment whose first or last word is one.
-fn infer(cfg: &Config, dir: &str) -> Option<(String, usize, String, String)> {
+/// Path segments that name something that is not a deployment (a shared base, a
+/// kustomize component): an overlay under one is no environment's.
+const NOT_DEPLOYMENTS: [&str; 5] = ["base", "bases", "_base", "components", "component"];
+
+/// What path inference found.
+enum Inferred {
+    /// The environment, the segment naming it, and the word in that segment.
+    Env {
+        env: String,
+        segment: Segment,
+        word: String,
+    },
+    /// No environment, and why (ambiguous, or a base/component directory).
+    Not(String),
+}
+
+/// Find the inferred environment of a path: an environment word must be a whole
+/// word of a segment; the outermost segment holding one wins (`staging/lightwell-dev`
+/// is staging); two different environments in that segment make it ambiguous,
+/// never a guess; a path through `base`/`components` is not a deployment.
+fn infer(cfg: &Config, dir: &str) -> Option<Inferred> {
     let segs: Vec<&str> = dir.split('/').collect();
-    for (i, seg) in segs.iter().enumerate().rev() {
-        let ws = words(seg);
-        let cands = [ws.last(), ws.first()];
-        for w in cands.into_iter().flatten() {
+    if let Some(seg) = segs
+        .iter()
+        .find(|s| NOT_DEPLOYMENTS.contains(&s.to_ascii_lowercase().as_str()))
+    {
+        return Some(Inferred::Not(format!(
+            "'{seg}' holds shared bases or components, not deployments"
+        )));
+    }
+    for (i, seg) in segs.iter().enumerate() {
+        let mut found: Vec<(&str, String)> = Vec::new();
+        for w in words(seg) {
             if let Some(e) = cfg
                 .environments
                 .iter()
                 .find(|e| e.words.contains(&w.as_str()))
             {
-                return Some((e.name.clone(), i, seg.to_string(), w.clone()));
+                if !found.iter().any(|(n, _)| *n == e.name) {
+                    found.push((&e.name, w));
+                }
+            }
+        }
+        match found.as_slice() {
+            [] => {}
+            [(env, word)] => {
+                return Some(Inferred::Env {
+                    env: env.to_string(),
+                    segment: Segment {
+                        index: i,
+                        text: seg.to_string(),
+                    },
+                    word: word.clone(),
+                })
+            }
+            many => {
+                let names: Vec<&str> = many.iter().map(|(n, _)| *n).collect();
+                return Some(Inferred::Not(format!(
+                    "ambiguous: path segment '{seg}' names {} (not guessed; configure the environments)",
+                    names.join(" and ")
+                )));
             }
         }
     }
@@ -491,10 +610,15 @@ impl Config {
     pub fn assign(&self, dir: &str) -> Assignment {
         if self.inferred_envs {
             return match infer(self, dir) {
-                Some((env, i, seg, word)) => Assignment {
-                    reason: format!("path segment '{seg}' has the word '{word}'"),
+                Some(Inferred::Env { env, segment, word }) => Assignment {
+                    reason: format!("path segment '{}' has the word '{word}'", segment.text),
                     env: Some(env),
-                    segment: Some((i, seg)),
+                    segment: Some(segment),
+                },
+                Some(Inferred::Not(reason)) => Assignment {
+                    env: None,
+                    reason,
+                    segment: None,
                 },
                 None => Assignment {
                     env: None,
@@ -519,12 +643,12 @@ impl Config {
         let glob = env
             .overlays
             .iter()
-            .find(|(g, p)| {
-                compile_glob(g, p)
+            .find(|g| {
+                compile_glob(&g.text, &g.pos)
                     .map(|g| g.compile_matcher().is_match(dir))
                     .unwrap_or(false)
             })
-            .map(|(g, p)| format!("'{g}' ({file}:{})", p.line))
+            .map(|g| format!("'{}' ({file}:{})", g.text, g.pos.line))
             .unwrap_or_default();
         let mut reason = format!("matches {glob}");
         if matched.len() > 1 {
@@ -544,7 +668,7 @@ impl Config {
 
 /// The segment of `dir` that names environment `env` (for counterpart matching under a config):
 /// the deepest segment containing the environment's name or one of the inferred words as a word.
-fn env_segment(cfg: &Config, env: &str, dir: &str) -> Option<(usize, String)> {
+fn env_segment(cfg: &Config, env: &str, dir: &str) -> Option<Segment> {
     let segs: Vec<&str> = dir.split('/').collect();
     let inferred = cfg
         .environments
@@ -562,17 +686,30 @@ fn env_segment(cfg: &Config, env: &str, dir: &str) -> Option<(usize, String)> {
             .iter()
             .any(|w| w == env || inferred.is_some_and(|iw| iw.contains(&w.as_str())))
         {
-            return Some((i, seg.to_string()));
+            return Some(Segment {
+                index: i,
+                text: seg.to_string(),
+            });
         }
     }
     // Fall back to the last segment.
-    segs.last().map(|s| (segs.len() - 1, s.to_string()))
+    segs.last().map(|s| Segment {
+        index: segs.len() - 1,
+        text: s.to_string(),
+    })
 }
 
 /// The cluster key of an overlay: its path with the environment word removed from the
 /// segment that names the environment (`blue-prod` and `blue-preprod` share `blue-*`).
 pub fn cluster_key(dir: &str, a: &Assignment) -> String {
-    let Some((i, seg)) = &a.segment else {
+    // A GitOps deployment unit (`<dir> @ <cluster>`): the same directory in
+    // another cluster is its counterpart.
+    let dir = dir.split_once(" @ ").map_or(dir, |(d, _)| d);
+    let Some(Segment {
+        index: i,
+        text: seg,
+    }) = &a.segment
+    else {
         return dir.to_string();
     };
     let mut segs: Vec<String> = dir.split('/').map(str::to_string).collect();
@@ -596,6 +733,13 @@ pub fn cluster_key(dir: &str, a: &Assignment) -> String {
     segs.join("/")
 }
 
+/// `n` as a mapping, or an error at `n` saying what it must be (`what`) and
+/// what it is.
+fn expect_map<'a>(n: &'a Node, what: &str) -> Result<&'a crate::yaml::Map> {
+    n.as_map()
+        .ok_or_else(|| Error::at(&n.pos, format!("{what}, not a {}", n.type_name())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -613,6 +757,18 @@ rules:
 kinds:
   "**/rbac/*.yaml": [Role, RoleBinding, ClusterRole, ClusterRoleBinding, ServiceAccount]
 "#;
+
+    #[test]
+    fn parses_exclude() {
+        let c = Config::parse("exclude: [templates, \"test/*/data\"]\n", "c.yaml").unwrap();
+        assert_eq!(c.exclude.len(), 2);
+        let m = c.exclude_matcher.as_ref().unwrap();
+        assert!(m.is_match("templates"));
+        assert!(m.is_match("test/a/data"));
+        assert!(!m.is_match("test/a/b/data"));
+        assert!(err("exclude: [\"x/{a\"]\n").starts_with("c.yaml:1: bad glob"));
+        assert!(err("exclude: {a: 1}\n").contains("'exclude' must be a list of strings"));
+    }
 
     #[test]
     fn parses_sample() {
@@ -652,8 +808,8 @@ kinds:
     #[test]
     fn errors_point_at_lines() {
         assert_eq!(err("rules:\n  single-environment: fatal\n"), "c.yaml:2: bad severity 'fatal' for rule 'single-environment' (expected error, warning or off)");
-        assert_eq!(err("rules:\n  nope: error\n"), "c.yaml:2: unknown rule 'nope' (rules: single-environment, unexpected-kind, promotion-order)");
-        assert_eq!(err("foo: 1\n"), "c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules or kinds)");
+        assert_eq!(err("rules:\n  nope: error\n"), "c.yaml:2: unknown rule 'nope' (rules: single-environment, unexpected-kind, promotion-order, config-edit, unassigned-change)");
+        assert_eq!(err("foo: 1\n"), "c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters or repositories)");
         assert!(
             err("environments:\n  prod:\n    overlays: [a]\n    after: staging\n").starts_with(
                 "c.yaml:4: environment 'prod' comes after unknown environment 'staging'"
@@ -682,6 +838,16 @@ kinds:
         assert_eq!(env("apps/x/overlays/sandbox").as_deref(), Some("sandbox"));
         assert_eq!(env("apps/x/overlays/local"), None);
         assert_eq!(env("clusters/production/x").as_deref(), Some("prod"));
+        // Whole words only; the outermost environment word wins.
+        assert_eq!(env("staging/lightwell-dev").as_deref(), Some("staging"));
+        assert_eq!(env("apps/product-catalog/overlays/x"), None);
+        assert_eq!(env("apps/x/overlays/eu-prod-1").as_deref(), Some("prod"));
+        // Two environments in one segment: ambiguous, never a guess.
+        assert_eq!(env("apps/x/prod-staging"), None);
+        assert!(c.assign("apps/x/prod-staging").reason.contains("ambiguous"));
+        // Bases and components are not deployments.
+        assert_eq!(env("components/integration"), None);
+        assert_eq!(env("apps/base/dev-tools"), None);
         let a = c.assign("apps/x/overlays/green-prod");
         assert_eq!(
             cluster_key("apps/x/overlays/green-prod", &a),

@@ -1,154 +1,68 @@
-//! The gate: reads the gate configuration, assigns overlays to environments,
-//! and judges a change between two revisions with three rules —
-//! `single-environment`, `unexpected-kind` and `promotion-order`.
+//! The gate's judgement: the configuration (`.manifest-gate.yaml`), the
+//! environment of every overlay, and the rules of [`rules::RULES`] run over one
+//! [`RuleContext`].
 //!
-//! Entry points: [`check`] computes a [`CheckOutcome`], [`render_check`] prints
-//! it (text diagnostics via annotate-snippets, or JSON), [`list_overlays`]
-//! shows how overlays map to environments, [`explain`] documents each rule.
+//! This stage reads no git and renders nothing: the pipeline driver
+//! ([`crate::gate`]) hands it the rendered diff, the changed files and the two
+//! sources; [`evaluate`] returns the diagnostics, and [`CheckOutcome`] is what
+//! the output layer ([`crate::report`]) prints.
 
 pub mod config;
-pub mod kinds;
+mod context;
 pub mod promotion;
-mod render;
-pub mod repo;
-mod rules;
+pub mod rules;
+pub mod topology;
 
-use crate::diff::{ChangeAction, DiffReport, OverlayDiff, RenderedSides};
-use crate::error::{Error, Result};
-use crate::yaml::Pos;
-pub use config::{Config, Severity, CONFIG_FILE, RULES};
-pub use render::render_check;
+pub use crate::diagnostic::{Diagnostic, Label, Severity, Side, Span};
+pub use config::{Config, CONFIG_FILE};
+pub use context::{read_text, LoadedConfig, RuleContext, Touched};
+
+use crate::diff::DiffReport;
+use crate::error::Result;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use rules::*;
+/// The default configuration file, as documented.
+pub const DEFAULT_CONFIG: &str = include_str!("../../policies/default.yaml");
 
-/// Options of `manifest-gate check`.
+/// What `manifest-gate explain RULE` prints, from the registry.
+pub fn explain(rule: &str) -> Option<String> {
+    rules::lookup(rule).map(rules::Rule::explain)
+}
+
+/// The source lines a snippet shows, by (side, path).
+pub type Snippets = BTreeMap<(Side, String), String>;
+
+/// What a check found: the input to every renderer.
 #[derive(Clone, Debug, Default)]
-pub struct CheckOptions {
-    /// `--config FILE`: read the configuration from this file on disk instead of
-    /// `.manifest-gate.yaml` at the base revision.
-    pub config: Option<PathBuf>,
-    /// Which renderer the diff uses (`--renderer`).
-    pub mode: crate::kustomize::Mode,
-    /// Budgets for every render.
-    pub render: crate::kustomize::RenderOptions,
-}
-
-/// Output format of [`render_check`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Format {
-    /// Human-readable diagnostics.
-    #[default]
-    Text,
-    /// `{"passed", "touched_environments", "violations", "diff"}`.
-    Json,
-}
-
-/// Which revision (or file) a diagnostic position refers to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Side {
-    /// The base revision.
-    Base,
-    /// The head revision.
-    Head,
-    /// A file on disk (`--config`).
-    Disk,
-}
-
-/// One finding.
-#[derive(Clone, Debug)]
-pub struct Violation {
-    /// Rule id (`single-environment`, …; `config-edit` for the configuration warning).
-    pub rule: &'static str,
-    /// Error or warning.
-    pub severity: Severity,
-    /// One-line message.
-    pub message: String,
-    /// The offending source line.
-    pub pos: Pos,
-    /// The revision `pos` refers to.
-    pub side: Side,
-    /// Label on the marked line.
-    pub label: String,
-    /// Details, one per line.
-    pub notes: Vec<String>,
-    /// How to fix it.
-    pub help: String,
-}
-
-impl Violation {
-    /// A violation without notes.
-    pub fn new(
-        rule: &'static str,
-        severity: Severity,
-        message: String,
-        pos: &Pos,
-        side: Side,
-        label: String,
-        help: String,
-    ) -> Violation {
-        Violation {
-            rule,
-            severity,
-            message,
-            pos: pos.clone(),
-            side,
-            label,
-            notes: Vec::new(),
-            help,
-        }
-    }
-    /// Add a note.
-    pub fn with_note(mut self, note: String) -> Violation {
-        self.notes.push(note);
-        self
-    }
-}
-
-/// An environment touched by the change.
-#[derive(Clone, Debug)]
-pub struct Touched {
-    /// Environment name.
-    pub env: String,
-    /// Changed overlays of that environment.
-    pub overlays: Vec<String>,
-}
-
-/// What [`check`] found.
-#[derive(Clone, Debug)]
 pub struct CheckOutcome {
     /// Base revision as given.
     pub base: String,
     /// Head revision as given.
     pub head: String,
-    /// Where the configuration came from (`.manifest-gate.yaml at base`, a path, or `inferred`).
+    /// Where the configuration came from (`.manifest-gate.yaml at base`, a path, or inferred).
     pub config_source: String,
     /// Environments with at least one changed overlay, in promotion order.
     pub touched: Vec<Touched>,
-    /// Changed overlays that match no environment (not counted).
+    /// Changed overlays that match no environment (not counted by the other rules).
     pub unassigned: Vec<String>,
     /// Findings (errors and warnings), in rule order.
-    pub violations: Vec<Violation>,
-    /// The diff, as JSON.
-    pub diff: serde_json::Value,
-    /// The diff itself (for reports that render it, e.g. the PR comment).
-    pub report: crate::diff::DiffReport,
-    /// Source texts for snippets: (side, path) -> text.
-    pub texts: BTreeMap<(Side, String), String>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The rendered diff.
+    pub report: DiffReport,
+    /// Source texts for snippets, Secret value lines redacted.
+    pub texts: Snippets,
 }
 
 impl CheckOutcome {
-    /// True when no violation is at error level.
+    /// True when no diagnostic is at error level.
     pub fn passed(&self) -> bool {
         !self
-            .violations
+            .diagnostics
             .iter()
             .any(|v| v.severity == Severity::Error)
     }
     /// 0 when passed, 1 when a rule at error level failed.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> u8 {
         if self.passed() {
             0
         } else {
@@ -159,312 +73,109 @@ impl CheckOutcome {
     pub fn touched_environments(&self) -> Vec<String> {
         self.touched.iter().map(|t| t.env.clone()).collect()
     }
-}
-
-/// What `manifest-gate explain RULE` prints.
-pub fn explain(rule: &str) -> Option<&'static str> {
-    match rule {
-        "single-environment" => Some(include_str!("../../policies/rules/single-environment.md")),
-        "unexpected-kind" => Some(include_str!("../../policies/rules/unexpected-kind.md")),
-        "promotion-order" => Some(include_str!("../../policies/rules/promotion-order.md")),
-        _ => None,
+    /// Number of diagnostics at `severity`.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
-}
-
-/// The default configuration file, as documented.
-pub const DEFAULT_CONFIG: &str = include_str!("../../policies/default.yaml");
-
-/// Load the configuration: `--config FILE` from disk, else `.manifest-gate.yaml` at `base`, else inferred.
-pub fn load_config(
-    git: &git2::Repository,
-    base: &repo::Rev,
-    file: Option<&Path>,
-) -> Result<(Config, String, Option<String>)> {
-    if let Some(p) = file {
-        let bytes = std::fs::read(p).map_err(|e| {
-            Error::msg(format!(
-                "cannot read configuration file '{}': {e}",
-                p.display()
-            ))
-        })?;
-        let shown = p.display().to_string();
-        let text = crate::yaml::decode(&bytes, &shown)?;
-        let cfg = Config::parse(&text, &shown)?;
-        return Ok((cfg, format!("{shown} (from --config)"), Some(text)));
-    }
-    match repo::read_text(git, base, CONFIG_FILE)? {
-        Some(text) => {
-            let cfg = Config::parse(&text, CONFIG_FILE)?;
-            Ok((
-                cfg,
-                format!("{CONFIG_FILE} at base {}", base.spec),
-                Some(text),
-            ))
+    /// The rules that failed at error level, in report order, each once.
+    pub fn failed_rules(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for d in self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+        {
+            if !out.contains(&d.rule) {
+                out.push(d.rule);
+            }
         }
-        None => Ok((
-            Config::inferred(),
-            "none (environments inferred from path names)".to_string(),
-            None,
-        )),
+        out
     }
-}
-
-/// Run the diff between two revisions (the diff stage's entry point).
-fn run_diff(
-    repo: &Path,
-    base: &str,
-    head: &str,
-    opts: &CheckOptions,
-) -> Result<(DiffReport, RenderedSides)> {
-    let dopts = crate::diff::DiffOptions {
-        mode: opts.mode,
-        render: opts.render.clone(),
-        ..Default::default()
-    };
-    crate::diff::diff_revisions(repo, base, head, &dopts)
 }
 
 /// Give every overlay of `report` the environment the configuration assigns it
 /// (`None` for unassigned overlays).
-pub fn set_environments(cfg: &Config, report: &mut crate::diff::DiffReport) {
-    for o in &mut report.overlays {
+/// GitOps deployments keep the environment their cluster or destination gave them.
+pub fn set_environments(cfg: &Config, report: &mut DiffReport) {
+    for o in report
+        .overlays
+        .iter_mut()
+        .filter(|o| o.deployment.is_none())
+    {
         o.environment = cfg.assign(&o.path).env;
     }
 }
 
-/// Label the overlays of a diff with their environments, using the configuration
-/// `manifest-gate check` would use (`.manifest-gate.yaml` at `base`, or `config`).
-pub fn label_environments(
-    repo: &Path,
-    base: &str,
-    config: Option<&Path>,
-    report: &mut crate::diff::DiffReport,
-) -> Result<()> {
-    let git = repo::open(repo)?;
-    let base_rev = repo::resolve(&git, base, "base")?;
-    let (cfg, _, _) = load_config(&git, &base_rev, config)?;
-    set_environments(&cfg, report);
-    Ok(())
-}
-
-/// Judge the change from `base` to `head` in the repository at `repo`.
-pub fn check(repo: &Path, base: &str, head: &str, opts: &CheckOptions) -> Result<CheckOutcome> {
-    let git = repo::open(repo)?;
-    let base_rev = repo::resolve(&git, base, "base")?;
-    let head_rev = repo::resolve(&git, head, "head")?;
-    let (cfg, config_source, cfg_text) = load_config(&git, &base_rev, opts.config.as_deref())?;
-    let (mut report, sides) = run_diff(repo, base, head, opts)?;
-    set_environments(&cfg, &mut report);
-
-    let mut violations = Vec::new();
-    let base_files = repo::list_files(&git, &base_rev)?;
-    let head_files = repo::list_files(&git, &head_rev)?;
-    let changed = repo::changed_files(&base_files, &head_files);
-
-    // A change to the gate's own configuration: a warning naming the edit.
-    if opts.config.is_none() {
-        if let Some(c) = changed.iter().find(|c| c.path == CONFIG_FILE) {
-            let head_text = repo::read_text(&git, &head_rev, CONFIG_FILE)?;
-            let (line, what) = first_changed_line(cfg_text.as_deref(), head_text.as_deref());
-            let side = if c.at_head { Side::Head } else { Side::Base };
-            let pos = Pos {
-                file: Some(Arc::from(CONFIG_FILE)),
-                line,
-                col: 1,
-            };
-            violations.push(Violation::new(
-                "config-edit",
-                Severity::Warning,
-                format!("this change edits {CONFIG_FILE} ({what}); the gate judged it with the base version"),
-                &pos,
-                side,
-                "edited here".to_string(),
-                "a change cannot loosen its own gate: merge the configuration change on its own first".to_string(),
-            ));
-        }
-    }
-
-    // Environments of every overlay.
-    let assign: BTreeMap<String, config::Assignment> = report
-        .overlays
-        .iter()
-        .map(|o| (o.path.clone(), cfg.assign(&o.path)))
-        .collect();
-    let changed_overlays: Vec<&OverlayDiff> = report
-        .overlays
-        .iter()
-        .filter(|o| !o.changes.is_empty())
-        .collect();
-    let mut touched: Vec<Touched> = Vec::new();
-    let mut unassigned = Vec::new();
-    for env in &cfg.environments {
-        let ov: Vec<String> = changed_overlays
-            .iter()
-            .filter(|o| assign[&o.path].env.as_deref() == Some(env.name.as_str()))
-            .map(|o| o.path.clone())
-            .collect();
-        if !ov.is_empty() {
-            touched.push(Touched {
-                env: env.name.clone(),
-                overlays: ov,
-            });
-        }
-    }
-    for o in &changed_overlays {
-        if assign[&o.path].env.is_none() {
-            unassigned.push(o.path.clone());
-        }
-    }
-    let changed_paths: BTreeSet<&str> = changed.iter().map(|c| c.path.as_str()).collect();
-
-    // single-environment
-    let sev = cfg.severity("single-environment");
-    if sev != Severity::Off && touched.len() > 1 {
-        violations.push(single_environment(&report, &touched, &changed_paths, sev));
-    }
-
-    // unexpected-kind
-    let sev = cfg.severity("unexpected-kind");
-    if sev != Severity::Off {
-        for c in &changed {
-            let lower = c.path.to_ascii_lowercase();
-            if !c.at_head
-                || !(lower.ends_with(".yaml") || lower.ends_with(".yml"))
-                || c.path == CONFIG_FILE
-            {
-                continue;
-            }
-            let Some(head_text) = repo::read_text(&git, &head_rev, &c.path).ok().flatten() else {
-                continue;
-            };
-            let base_text = if c.at_base {
-                repo::read_text(&git, &base_rev, &c.path).ok().flatten()
-            } else {
-                None
-            };
-            kinds::check_file(
-                &cfg,
-                &c.path,
-                &head_text,
-                base_text.as_deref(),
-                &mut violations,
-            );
-        }
-    }
-
-    // promotion-order
-    let sev = cfg.severity("promotion-order");
-    if sev != Severity::Off {
-        let mut found = Vec::new();
-        for o in &changed_overlays {
-            let a = &assign[&o.path];
-            let Some(env) = a.env.as_deref().and_then(|e| cfg.env(e)) else {
-                continue;
-            };
-            // The nearest earlier environment that has overlays at base: an
-            // environment of the chain with no overlay at all (an inferred `staging`
-            // in a repository without one) is skipped, not demanded.
-            let has_overlays = |name: &str| {
-                sides.base.keys().any(|p| {
-                    let a = assign.get(p).cloned().unwrap_or_else(|| cfg.assign(p));
-                    a.env.as_deref() == Some(name)
-                })
-            };
-            let mut prev = env.after.as_deref();
-            let mut hops = 0;
-            while let Some(p) = prev {
-                if has_overlays(p) || hops > cfg.environments.len() {
-                    break;
-                }
-                prev = cfg.env(p).and_then(|e| e.after.as_deref());
-                hops += 1;
-            }
-            let Some(prev) = prev else {
-                continue;
-            };
-            if let Some((cand, v)) =
-                promotion_order(&cfg, &report, &sides, &assign, o, &env.name, prev, sev)
-            {
-                found.push((env.name.clone(), prev.to_string(), o.path.clone(), cand, v));
-            }
-        }
-        // One violation per environment, listing each overlay and the fields its
-        // predecessor is missing.
-        let envs: Vec<String> = cfg
-            .environments
-            .iter()
-            .map(|e| e.name.clone())
-            .filter(|e| found.iter().any(|f| &f.0 == e))
-            .collect();
-        for env in envs {
-            let group: Vec<_> = found.iter().filter(|f| f.0 == env).collect();
-            let (_, prev, _, _, first) = group[0];
-            let mut v = first.clone();
-            v.message = format!(
-                "{env} is changed before {prev}: {prev} does not show the same change at base"
-            );
-            v.label = format!("{prev} does not have this yet");
-            v.notes.clear();
-            for (_, _, path, cand, gv) in &group {
-                let cand = cand.as_deref().unwrap_or("(no overlay)");
-                v.notes
-                    .push(format!("{path} (compared with {cand} at base):"));
-                v.notes.extend(gv.notes.iter().map(|n| format!("  {n}")));
-            }
-            let cands: Vec<&str> = group.iter().filter_map(|g| g.3.as_deref()).collect();
-            let mut cands_u: Vec<&str> = Vec::new();
-            for c in cands {
-                if !cands_u.contains(&c) {
-                    cands_u.push(c);
-                }
-            }
-            v.help = format!(
-                "make the same change in {prev} first ({}), merge it, then promote it to {env}",
-                cands_u.join(", ")
-            );
-            violations.push(v);
-        }
-    }
-
-    // Texts for snippets.
-    let mut texts = BTreeMap::new();
-    for v in &violations {
-        let Some(file) = v.pos.file.as_deref() else {
+/// Run the rules and collect the snippets their diagnostics point at.
+pub fn evaluate(cx: &RuleContext) -> Result<(Vec<Diagnostic>, Snippets)> {
+    let diagnostics = rules::run(cx)?;
+    let mut texts = Snippets::new();
+    for d in &diagnostics {
+        let Some(file) = d.span.path.as_deref() else {
             continue;
         };
-        let key = (v.side, file.to_string());
+        let key = (d.span.side, file.to_string());
         if texts.contains_key(&key) {
             continue;
         }
-        let text = match v.side {
-            Side::Base => repo::read_text(&git, &base_rev, file).ok().flatten(),
-            Side::Head => repo::read_text(&git, &head_rev, file).ok().flatten(),
-            Side::Disk => cfg_text.clone(),
-        };
-        if let Some(t) = text {
+        if let Some(t) = cx.text(d.span.side, file)? {
             texts.insert(key, t);
         }
     }
     // Source lines of Secret values are never shown in a snippet.
-    let secret_lines = secret_source_lines(&report);
+    let secret_lines = secret_source_lines(cx.diff);
     for ((_, file), text) in texts.iter_mut() {
         if let Some(lines) = secret_lines.get(file.as_str()) {
             *text = redact_lines(text, lines);
         }
+        // Secret-like lines no overlay renders (a one-line Secret in a flow mapping).
+        *text = crate::kustomize::redact::redact_secret_lines(text);
     }
-    violations.sort_by_key(|v| (rule_rank(v.rule), v.pos.clone()));
-    let diff = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
-    Ok(CheckOutcome {
-        base: base.to_string(),
-        head: head.to_string(),
-        config_source,
-        touched,
-        unassigned,
-        violations,
-        diff,
-        report,
-        texts,
-    })
+    Ok((diagnostics, texts))
+}
+
+/// (file -> lines) that produce a value of a Secret in the diff.
+fn secret_source_lines(report: &DiffReport) -> BTreeMap<&str, BTreeSet<u32>> {
+    let mut out: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+    for o in &report.overlays {
+        for c in o.changes.iter().filter(|c| c.secret) {
+            let srcs = c
+                .fields
+                .iter()
+                .filter_map(|f| f.source.as_ref())
+                .chain(c.origin.as_ref());
+            for s in srcs {
+                out.entry(s.path.as_str()).or_default().insert(s.line);
+            }
+        }
+    }
+    out
+}
+
+/// Replace the value part of the given (1-based) lines by `<redacted>`,
+/// keeping the indentation and the key.
+fn redact_lines(text: &str, lines: &BTreeSet<u32>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if !lines.contains(&(i as u32 + 1)) {
+            out.push_str(line);
+            continue;
+        }
+        let body = line.trim_end_matches(['\n', '\r']);
+        let keep = match (body.find(": "), body.find('=')) {
+            (Some(c), Some(e)) if e < c => e + 1,
+            (Some(c), _) => c + 2,
+            (None, Some(e)) => e + 1,
+            (None, None) => body.len() - body.trim_start().len(),
+        };
+        out.push_str(&body[..keep]);
+        out.push_str("<redacted>");
+        out.push_str(&line[body.len()..]);
+    }
+    out
 }
 
 /// One overlay and how its environment was decided.
@@ -478,22 +189,30 @@ pub struct OverlayInfo {
     pub reason: String,
 }
 
-/// Every overlay at `rev` with its environment (configuration from `rev`, or `config` from disk).
-pub fn overlays(repo: &Path, rev: &str, config: Option<&Path>) -> Result<Vec<OverlayInfo>> {
-    let git = repo::open(repo)?;
-    let r = repo::resolve(&git, rev, "revision")?;
-    let (cfg, _, _) = load_config(&git, &r, config)?;
-    let root = git
-        .workdir()
-        .or_else(|| git.path().parent())
-        .unwrap_or(repo)
-        .to_path_buf();
-    let src = crate::source::GitSource::open(&root, &r.oid.to_string())?;
-    let found = crate::diff::discover::discover(&src)?;
-    Ok(found
-        .overlays()
-        .into_iter()
+/// Every overlay in `dirs` with its environment: from the GitOps controllers'
+/// topology for the overlays a controller object deploys, by path inference or
+/// the configuration's globs for the rest.
+pub fn overlay_table(
+    cfg: &Config,
+    dirs: Vec<String>,
+    topo: &crate::topology::Topology,
+) -> Vec<OverlayInfo> {
+    dirs.into_iter()
         .map(|p| {
+            if crate::diff::outcome::is_excluded(cfg.exclude_matcher.as_ref(), &p) {
+                return OverlayInfo {
+                    path: p,
+                    env: None,
+                    reason: "excluded by the configuration (not rendered)".to_string(),
+                };
+            }
+            if let Some((envs, reason)) = topology::environments_of(topo, &p) {
+                return OverlayInfo {
+                    env: (!envs.is_empty()).then(|| envs.join(", ")),
+                    path: p,
+                    reason,
+                };
+            }
             let a = cfg.assign(&p);
             OverlayInfo {
                 path: p,
@@ -501,42 +220,19 @@ pub fn overlays(repo: &Path, rev: &str, config: Option<&Path>) -> Result<Vec<Ove
                 reason: a.reason,
             }
         })
-        .collect())
+        .collect()
 }
 
-/// `manifest-gate overlays`: a table of overlays, environments and reasons.
-pub fn list_overlays(repo: &Path, rev: &str, config: Option<&Path>) -> Result<String> {
-    let list = overlays(repo, rev, config)?;
-    let git = repo::open(repo)?;
-    let r = repo::resolve(&git, rev, "revision")?;
-    let (cfg, source, _) = load_config(&git, &r, config)?;
-    let w = list.iter().map(|o| o.path.len()).max().unwrap_or(7).max(7);
-    let ew = list
-        .iter()
-        .filter_map(|o| o.env.as_ref().map(String::len))
-        .max()
-        .unwrap_or(11)
-        .max(11);
-    let mut out = format!("configuration: {source}\n");
-    let chain: Vec<String> = cfg
-        .environments
-        .iter()
-        .map(|e| match &e.after {
-            Some(a) => format!("{} (after {a})", e.name),
-            None => e.name.clone(),
-        })
-        .collect();
-    out.push_str(&format!("environments: {}\n\n", chain.join(", ")));
-    out.push_str(&format!(
-        "{:<w$}  {:<ew$}  {}\n",
-        "OVERLAY", "ENVIRONMENT", "DECIDED BY"
-    ));
-    for o in &list {
-        let env = o.env.clone().unwrap_or_else(|| "(unassigned)".to_string());
-        out.push_str(&format!("{:<w$}  {:<ew$}  {}\n", o.path, env, o.reason));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_values_keeping_keys() {
+        let lines: BTreeSet<u32> = [2, 3].into_iter().collect();
+        assert_eq!(
+            redact_lines("a: 1\n  password: hunter2\nTOKEN=abc\n", &lines),
+            "a: 1\n  password: <redacted>\nTOKEN=<redacted>\n"
+        );
     }
-    if list.is_empty() {
-        out.push_str("(no overlays found)\n");
-    }
-    Ok(out)
 }

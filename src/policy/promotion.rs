@@ -1,100 +1,10 @@
-//! Rule `promotion-order` helpers: field paths, name-transformation-insensitive
+//! Rule `promotion-order` helpers: name-transformation-insensitive
 //! values, and resource matching by kind and base name.
 
 use crate::model::Resource;
 use crate::yaml::Node;
 use serde_json::Value as J;
 use std::collections::HashMap;
-
-/// One step of a diff field path.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Step {
-    /// A mapping key.
-    Key(String),
-    /// A list index.
-    Index(usize),
-    /// The list item whose `key` is `value`.
-    Match(String, String),
-}
-
-/// Parse a diff field path (`spec.containers[name=agent].env[0].value`, `annotations["a.b/c"]`).
-pub fn parse_path(path: &str) -> Vec<Step> {
-    let mut steps = Vec::new();
-    let chars: Vec<char> = path.chars().collect();
-    let mut i = 0;
-    let mut cur = String::new();
-    while i < chars.len() {
-        match chars[i] {
-            '.' => {
-                if !cur.is_empty() {
-                    steps.push(Step::Key(std::mem::take(&mut cur)));
-                }
-                i += 1;
-            }
-            '[' => {
-                if !cur.is_empty() {
-                    steps.push(Step::Key(std::mem::take(&mut cur)));
-                }
-                let mut j = i + 1;
-                let mut inner = String::new();
-                let mut quoted = false;
-                while j < chars.len() {
-                    let c = chars[j];
-                    if c == '"' && (j == 0 || chars[j - 1] != '\\') {
-                        quoted = !quoted;
-                    }
-                    if c == ']' && !quoted {
-                        break;
-                    }
-                    inner.push(c);
-                    j += 1;
-                }
-                i = j + 1;
-                if inner.starts_with('"') {
-                    let k = serde_json::from_str::<String>(&inner)
-                        .unwrap_or_else(|_| inner.trim_matches('"').to_string());
-                    steps.push(Step::Key(k));
-                } else if let Ok(n) = inner.parse::<usize>() {
-                    steps.push(Step::Index(n));
-                } else if let Some((k, v)) = inner.split_once('=') {
-                    let v = if v.starts_with('"') {
-                        serde_json::from_str::<String>(v)
-                            .unwrap_or_else(|_| v.trim_matches('"').to_string())
-                    } else {
-                        v.to_string()
-                    };
-                    steps.push(Step::Match(k.to_string(), v));
-                } else {
-                    steps.push(Step::Key(inner));
-                }
-            }
-            c => {
-                cur.push(c);
-                i += 1;
-            }
-        }
-    }
-    if !cur.is_empty() {
-        steps.push(Step::Key(cur));
-    }
-    steps
-}
-
-/// The node at a path, when present.
-pub fn eval<'a>(node: &'a Node, steps: &[Step]) -> Option<&'a Node> {
-    let mut n = node;
-    for s in steps {
-        n = match s {
-            Step::Key(k) => n.get(k)?,
-            Step::Index(i) => n.as_seq()?.get(*i)?,
-            Step::Match(k, v) => n
-                .as_seq()?
-                .iter()
-                .find(|x| x.get(k).and_then(|y| y.scalar_string()).as_deref() == Some(v))?,
-        };
-    }
-    Some(n)
-}
 
 /// The name of a resource before prefixes, suffixes and hash suffixes.
 pub fn base_name(r: &Resource) -> String {
@@ -266,38 +176,6 @@ pub fn leaves(n: &Node) -> Vec<(String, J)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths() {
-        assert_eq!(
-            parse_path("spec.containers[name=agent].env[0].value"),
-            vec![
-                Step::Key("spec".into()),
-                Step::Key("containers".into()),
-                Step::Match("name".into(), "agent".into()),
-                Step::Key("env".into()),
-                Step::Index(0),
-                Step::Key("value".into())
-            ]
-        );
-        assert_eq!(
-            parse_path("metadata.annotations[\"example.com/x\"]"),
-            vec![
-                Step::Key("metadata".into()),
-                Step::Key("annotations".into()),
-                Step::Key("example.com/x".into())
-            ]
-        );
-        let n = Node::from_json(
-            &serde_json::json!({"spec": {"containers": [{"name": "agent", "env": [{"name": "A", "value": "1"}]}]}}),
-        );
-        let v = eval(
-            &n,
-            &parse_path("spec.containers[name=agent].env[name=A].value"),
-        )
-        .unwrap();
-        assert_eq!(v.as_str(), Some("1"));
-    }
 
     #[test]
     fn bounded_replace() {

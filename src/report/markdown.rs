@@ -1,7 +1,7 @@
 //! Markdown for pull-request comments: a summary table, then one collapsible
 //! section per changed overlay with the changed fields and a YAML diff.
 
-use super::short_json;
+use super::{escape, short_json};
 use crate::diff::{ChangeAction, DiffReport, OverlayStatus};
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -9,13 +9,13 @@ use std::fmt::Write;
 /// Cap on the YAML diff of one overlay (GitHub comments hold 65536 characters).
 const MAX_DIFF: usize = 12_000;
 
+/// A table cell: pipes escaped (the content is already escaped for Markdown).
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    s.replace('|', "\\|")
 }
 
 fn code(s: &str) -> String {
-    let s = s.replace('`', "'");
-    format!("`{s}`")
+    escape::md_code(s)
 }
 
 fn fence(body: &str) -> String {
@@ -26,18 +26,81 @@ fn fence(body: &str) -> String {
     f
 }
 
+/// The summary line, then a note per unrenderable overlay the change does not
+/// reach and the excluded overlays (repository strings escaped).
+pub(crate) fn outcome_notes(r: &DiffReport) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "\n{}\n", cell(&r.summary_line()));
+    for (path, u) in r.unrenderable_notes() {
+        let _ = writeln!(
+            o,
+            "> [!NOTE]\n> {} does not render at {} and this change does not reach it (not judged): {}\n",
+            code(crate::diff::outcome::shown(path)),
+            u.side,
+            code(&u.cause)
+        );
+    }
+    let ex = r.excluded();
+    if !ex.is_empty() {
+        let list: Vec<String> = ex
+            .iter()
+            .map(|p| code(crate::diff::outcome::shown(p)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "Excluded by the configuration (not rendered): {}\n",
+            list.join(", ")
+        );
+    }
+    o
+}
+
+/// Unrenderable overlays the change does not reach and excluded overlays,
+/// each list capped (the comment's summary line is in its verdict).
+pub(crate) fn outcome_notes_capped(r: &DiffReport) -> String {
+    const CAP: usize = 10;
+    let mut o = String::new();
+    let notes = r.unrenderable_notes();
+    for (path, u) in notes.iter().take(CAP) {
+        let _ = writeln!(
+            o,
+            "\n> [!NOTE]\n> {} does not render at {} and this change does not reach it (not judged): {}",
+            code(crate::diff::outcome::shown(path)),
+            u.side,
+            code(&u.cause)
+        );
+    }
+    if notes.len() > CAP {
+        let _ = writeln!(
+            o,
+            "\n… and {} more unrenderable overlays this change does not reach.",
+            notes.len() - CAP
+        );
+    }
+    let ex: Vec<String> = r
+        .excluded()
+        .iter()
+        .map(|p| crate::diff::outcome::shown(p).to_string())
+        .collect();
+    if !ex.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nExcluded by the configuration (not rendered): {}",
+            super::comment_diff::capped(&ex, CAP)
+        );
+    }
+    o
+}
+
 /// Render the report as Markdown.
 pub fn render(r: &DiffReport) -> String {
     let mut o = String::new();
-    let changed: Vec<_> = r
-        .overlays
-        .iter()
-        .filter(|x| x.status != OverlayStatus::Unchanged)
-        .collect();
+    let changed: Vec<_> = r.overlays.iter().filter(|x| x.output_changed()).collect();
     let _ = writeln!(o, "### Rendered manifest diff\n");
     let _ = writeln!(o, "{} → {}\n", code(&r.base), code(&r.head));
     if changed.is_empty() {
         let _ = writeln!(o, "No rendered changes in {} overlays.", r.overlays.len());
+        o.push_str(&outcome_notes(r));
         return o;
     }
     let envs: BTreeSet<&str> = changed
@@ -66,11 +129,18 @@ pub fn render(r: &DiffReport) -> String {
             OverlayStatus::Removed => "removed",
             OverlayStatus::Modified => "modified",
             OverlayStatus::Unchanged => "unchanged",
+            OverlayStatus::Unrenderable => "unrenderable",
+            OverlayStatus::Excluded => "excluded",
         };
         let _ = writeln!(
             o,
             "| {} | {} | {status} | {a} | {d} | {m} |",
-            cell(ov.environment.as_deref().unwrap_or("—")),
+            cell(
+                &ov.environment
+                    .as_deref()
+                    .map(escape::md)
+                    .unwrap_or("—".into())
+            ),
             cell(&code(path))
         );
     }
@@ -80,8 +150,9 @@ pub fn render(r: &DiffReport) -> String {
         let env = ov
             .environment
             .as_deref()
-            .map(|e| format!(" ({e})"))
+            .map(|e| format!(" ({})", escape::html(e)))
             .unwrap_or_default();
+        let path = escape::html(path);
         let _ = writeln!(o, "\n<details>\n<summary><code>{path}</code>{env}: {a} added, {d} removed, {m} modified</summary>\n");
         let mut diff = String::new();
         for ch in &ov.changes {
@@ -118,10 +189,10 @@ pub fn render(r: &DiffReport) -> String {
                     (Some(x), None) => format!(": removed {}", code(&short_json(x, 80))),
                     (None, None) => String::new(),
                 };
-                let _ = writeln!(o, "  - {}{val}{src}", code(&f.path));
+                let _ = writeln!(o, "  - {}{val}{src}", code(&f.path.to_string()));
             }
             if diff.len() < MAX_DIFF {
-                let _ = writeln!(diff, "# {sign} {}", ch.display_id());
+                let _ = writeln!(diff, "# {sign} {}", escape::text(&ch.display_id()));
                 diff.push_str(&ch.yaml_diff);
                 if diff.len() > MAX_DIFF {
                     let mut cut = MAX_DIFF;
@@ -136,9 +207,10 @@ pub fn render(r: &DiffReport) -> String {
         let f = fence(&diff);
         let _ = writeln!(o, "\n{f}diff\n{diff}{f}\n\n</details>");
     }
-    let unchanged = r.overlays.len() - changed.len();
+    let unchanged = r.summary().unchanged;
     if unchanged > 0 {
         let _ = writeln!(o, "\n{unchanged} overlays unchanged.");
     }
+    o.push_str(&outcome_notes(r));
     o
 }

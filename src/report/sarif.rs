@@ -1,62 +1,182 @@
 //! SARIF 2.1.0 for `manifest-gate check --format sarif` (GitHub code scanning
-//! and other SARIF consumers). One run; rule metadata comes from the texts of
-//! `manifest-gate explain`; each finding is a result located at its source
-//! file and line (repository-relative, under `%SRCROOT%`).
+//! and other SARIF consumers), through typed structs. One run; rule metadata
+//! comes from the rule registry; each finding is a result located at its
+//! source file and line (repository-relative, under `%SRCROOT%`).
 
-use crate::policy::{self, CheckOutcome, Severity, Side, Violation};
-use serde_json::{json, Value};
+use super::Undecided;
+use crate::diagnostic::{Diagnostic, Severity, Side};
+use crate::policy::rules::{self, Rule, RULES};
+use crate::policy::CheckOutcome;
+use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The SARIF version written.
 pub const SARIF_VERSION: &str = "2.1.0";
 /// The schema URI written into `$schema`.
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-const CONFIG_EDIT_HELP: &str = "# config-edit\n\n**What it checks.** Whether the change edits the gate's own \
-configuration file, `.manifest-gate.yaml`. The gate always judges a change with the configuration at base.\n\n\
-**Why.** A change cannot loosen its own gate.\n\n**How to satisfy it.** Merge the configuration change on its \
-own first, then the change it enables.\n";
-
-/// Every rule id that can appear in a result, in order.
-fn rule_ids() -> Vec<&'static str> {
-    let mut ids: Vec<&'static str> = policy::RULES.to_vec();
-    ids.push("config-edit");
-    ids
+/// The top-level SARIF log.
+#[derive(Serialize)]
+pub struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: Vec<Run<'a>>,
 }
 
-fn help_text(rule: &str) -> &'static str {
-    policy::explain(rule).unwrap_or(CONFIG_EDIT_HELP)
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Tool,
+    original_uri_base_ids: BTreeMap<&'static str, UriBase>,
+    automation_details: Automation,
+    results: Vec<SarifResult>,
+    /// One invocation, whose notifications are the outcome notes
+    /// (unrenderable overlays the change does not reach, excluded overlays).
+    invocations: Vec<Invocation>,
+    properties: RunProperties<'a>,
 }
 
-/// The "What it checks." section of a rule's explanation (up to "Why."), as one line.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+struct Notification {
+    level: &'static str,
+    message: Text,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<Location>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver {
+    name: &'static str,
+    semantic_version: &'static str,
+    rules: Vec<RuleMeta>,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Help {
+    text: String,
+    markdown: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleMeta {
+    id: &'static str,
+    name: String,
+    short_description: Text,
+    full_description: Text,
+    help: Help,
+    default_configuration: Level,
+    properties: Tags,
+}
+
+#[derive(Serialize)]
+struct Level {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct Tags {
+    tags: [&'static str; 3],
+}
+
+#[derive(Serialize)]
+struct UriBase {
+    description: Text,
+}
+
+#[derive(Serialize)]
+struct Automation {
+    id: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult {
+    rule_id: &'static str,
+    rule_index: usize,
+    level: &'static str,
+    message: Text,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<Location>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    partial_fingerprints: BTreeMap<&'static str, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    physical_location: Physical,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Physical {
+    artifact_location: Artifact,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Artifact {
+    uri: String,
+    uri_base_id: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_column: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<u32>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunProperties<'a> {
+    decided: bool,
+    base: &'a str,
+    head: &'a str,
+    passed: bool,
+    configuration: &'a str,
+    touched_environments: Vec<String>,
+    unassigned_overlays: &'a [String],
+    overlays: crate::diff::Summary,
+}
+
+/// The "What it checks." section of a rule's docs (up to "Why."), as one line.
 fn what_it_checks(md: &str) -> String {
-    let start = md
-        .find("**What it checks.**")
-        .map(|i| i + "**What it checks.**".len());
-    let Some(start) = start else {
+    const WHAT: &str = "**What it checks.**";
+    let Some(start) = md.find(WHAT).map(|i| i + WHAT.len()) else {
         return String::new();
     };
     let rest = &md[start..];
     let end = rest.find("**Why.**").unwrap_or(rest.len());
     rest[..end].split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// One line per rule.
-fn short_description(id: &str) -> Option<&'static str> {
-    Some(match id {
-        "single-environment" => "A change may touch at most one environment, judged on the rendered manifests.",
-        "unexpected-kind" => "A changed YAML file may hold only the kinds its name (or its `kinds:` entry) announces.",
-        "promotion-order" => "An environment may receive only a change that the environment before it already shows.",
-        "config-edit" => "The change edits the gate's own configuration, which is judged with the base version.",
-        _ => return None,
-    })
-}
-
-/// The first sentence of a paragraph.
-fn first_sentence(s: &str) -> String {
-    match s.find(". ") {
-        Some(i) => s[..=i].to_string(),
-        None => s.to_string(),
-    }
 }
 
 /// `single-environment` → `SingleEnvironment`.
@@ -72,23 +192,6 @@ fn pascal(id: &str) -> String {
         .collect()
 }
 
-fn rule(id: &str) -> Value {
-    let md = help_text(id);
-    let full = what_it_checks(md);
-    let plain: String = md.replace("**", "");
-    json!({
-        "id": id,
-        "name": pascal(id),
-        "shortDescription": { "text": short_description(id).map(str::to_string).unwrap_or_else(|| first_sentence(&full)) },
-        "fullDescription": { "text": full },
-        "help": { "text": plain, "markdown": md },
-        "defaultConfiguration": {
-            "level": if id == "config-edit" { "warning" } else { "error" }
-        },
-        "properties": { "tags": ["kubernetes", "kustomize", "gitops"] }
-    })
-}
-
 fn level(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
@@ -97,44 +200,28 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-fn result(v: &Violation, rule_index: usize) -> Value {
-    let mut text = v.message.clone();
-    if v.side == Side::Base {
-        text.push_str(" (the location refers to the base revision)");
+fn rule_meta(r: &Rule) -> RuleMeta {
+    let md = r.explain();
+    RuleMeta {
+        id: r.id,
+        name: pascal(r.id),
+        short_description: Text {
+            text: r.summary.to_string(),
+        },
+        full_description: Text {
+            text: what_it_checks(r.docs),
+        },
+        help: Help {
+            text: md.replace("**", ""),
+            markdown: md,
+        },
+        default_configuration: Level {
+            level: level(r.default_severity),
+        },
+        properties: Tags {
+            tags: ["kubernetes", "kustomize", "gitops"],
+        },
     }
-    if !v.label.is_empty() {
-        text.push_str(&format!(" ({})", v.label));
-    }
-    for n in &v.notes {
-        text.push_str(&format!("\n{n}"));
-    }
-    if !v.help.is_empty() {
-        text.push_str(&format!("\nhelp: {}", v.help));
-    }
-    let mut r = json!({
-        "ruleId": v.rule,
-        "ruleIndex": rule_index,
-        "level": level(v.severity),
-        "message": { "text": text },
-    });
-    if let Some(file) = v.pos.file.as_deref() {
-        let mut phys = json!({
-            "artifactLocation": { "uri": file, "uriBaseId": "%SRCROOT%" },
-        });
-        if v.pos.line > 0 {
-            let mut region = json!({ "startLine": v.pos.line });
-            if v.pos.col > 0 {
-                region["startColumn"] = json!(v.pos.col);
-            }
-            phys["region"] = region;
-        }
-        r["locations"] = json!([{ "physicalLocation": phys }]);
-        // Stable across runs: rule, file and message (not the line, which moves).
-        r["partialFingerprints"] = json!({
-            "manifestGate/v1": fingerprint(&format!("{}\0{file}\0{}", v.rule, v.message))
-        });
-    }
-    r
 }
 
 /// A short hex digest.
@@ -144,88 +231,225 @@ fn fingerprint(s: &str) -> String {
     d.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-/// The SARIF log as a JSON value.
-pub fn sarif_value(o: &CheckOutcome) -> Value {
-    let ids = rule_ids();
-    let rules: Vec<Value> = ids.iter().map(|id| rule(id)).collect();
-    let results: Vec<Value> = o
-        .violations
+/// A location in `file` (repository-relative); 0 means unknown.
+fn location(file: &str, line: u32, column: u32, end_line: u32, end_column: u32) -> Location {
+    let nz = |n: u32| (n > 0).then_some(n);
+    let region = nz(line).map(|start_line| Region {
+        start_line,
+        start_column: nz(column),
+        end_line: nz(end_line),
+        end_column: nz(end_column),
+    });
+    Location {
+        physical_location: Physical {
+            artifact_location: Artifact {
+                uri: file.to_string(),
+                uri_base_id: "%SRCROOT%",
+            },
+            region,
+        },
+    }
+}
+
+fn result(d: &Diagnostic) -> SarifResult {
+    let mut text = d.message.clone();
+    if d.span.side == Side::Base {
+        text.push_str(" (the location refers to the base revision)");
+    }
+    if !d.label.is_empty() {
+        text.push_str(&format!(" ({})", d.label));
+    }
+    for n in &d.notes {
+        text.push_str(&format!("\n{n}"));
+    }
+    if !d.help.is_empty() {
+        text.push_str(&format!("\nhelp: {}", d.help));
+    }
+    let mut r = SarifResult {
+        rule_id: d.rule,
+        rule_index: rules::rank(d.rule),
+        level: level(d.severity),
+        message: Text { text },
+        locations: Vec::new(),
+        partial_fingerprints: BTreeMap::new(),
+    };
+    if let Some(file) = d.span.path.as_deref() {
+        r.locations.push(location(
+            file,
+            d.span.line,
+            d.span.column,
+            d.span.end_line,
+            d.span.end_column,
+        ));
+        // Stable across runs: rule, file and message (not the line, which moves).
+        r.partial_fingerprints.insert(
+            "manifestGate/v1",
+            fingerprint(&format!("{}\0{file}\0{}", d.rule, d.message)),
+        );
+    }
+    r
+}
+
+/// The outcome notes as SARIF notifications: the summary line, each
+/// unrenderable overlay the change does not reach (with its cause) and the
+/// excluded overlays.
+fn notifications(o: &CheckOutcome) -> Vec<Notification> {
+    use crate::diff::outcome::shown;
+    let note = |text: String| Notification {
+        level: "note",
+        message: Text { text },
+        locations: Vec::new(),
+    };
+    let r = &o.report;
+    let mut out = vec![note(r.summary_line())];
+    for (path, u) in r.unrenderable_notes() {
+        out.push(note(format!(
+            "{} does not render at {} and this change does not reach it (not judged): {}",
+            shown(path),
+            u.side,
+            u.cause
+        )));
+    }
+    let ex = r.excluded();
+    if !ex.is_empty() {
+        let list: Vec<&str> = ex.iter().map(|p| shown(p)).collect();
+        out.push(note(format!(
+            "excluded by the configuration (not rendered): {}",
+            list.join(", ")
+        )));
+    }
+    out
+}
+
+/// The one run of a log, around its results, invocation and properties.
+fn log_of<'a>(
+    results: Vec<SarifResult>,
+    invocation: Invocation,
+    properties: RunProperties<'a>,
+) -> Log<'a> {
+    let mut bases = BTreeMap::new();
+    bases.insert(
+        "%SRCROOT%",
+        UriBase {
+            description: Text {
+                text: "The repository root.".into(),
+            },
+        },
+    );
+    Log {
+        schema: SARIF_SCHEMA,
+        version: SARIF_VERSION,
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "manifest-gate",
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                    rules: RULES.iter().map(|r| rule_meta(r)).collect(),
+                },
+            },
+            original_uri_base_ids: bases,
+            automation_details: Automation {
+                id: "manifest-gate/",
+            },
+            results,
+            invocations: vec![invocation],
+            properties,
+        }],
+    }
+}
+
+/// The SARIF log.
+pub fn log(o: &CheckOutcome) -> Log<'_> {
+    let results = o
+        .diagnostics
         .iter()
-        .filter(|v| v.severity != Severity::Off)
-        .map(|v| {
-            let idx = ids.iter().position(|r| *r == v.rule).unwrap_or(0);
-            result(v, idx)
-        })
+        .filter(|d| d.severity != Severity::Off)
+        .map(result)
         .collect();
-    json!({
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "manifest-gate",
-                    "semanticVersion": env!("CARGO_PKG_VERSION"),
-                    "rules": rules,
-                }
+    let invocation = Invocation {
+        execution_successful: true,
+        tool_execution_notifications: notifications(o),
+    };
+    let properties = RunProperties {
+        decided: true,
+        base: &o.base,
+        head: &o.head,
+        passed: o.passed(),
+        configuration: &o.config_source,
+        touched_environments: o.touched_environments(),
+        unassigned_overlays: &o.unassigned,
+        overlays: o.report.summary(),
+    };
+    log_of(results, invocation, properties)
+}
+
+/// The SARIF log of a run that could not decide: no results, and one
+/// invocation with `executionSuccessful: false` whose error notification
+/// names the cause (located at the file it names, when known).
+pub fn log_undecided<'a>(u: &Undecided<'a>) -> Log<'a> {
+    let locations = u
+        .file()
+        .map(|f| vec![location(f, u.line(), 0, 0, 0)])
+        .unwrap_or_default();
+    let invocation = Invocation {
+        execution_successful: false,
+        tool_execution_notifications: vec![Notification {
+            level: "error",
+            message: Text {
+                text: format!("manifest-gate could not decide: {}", u.cause()),
             },
-            "originalUriBaseIds": {
-                "%SRCROOT%": { "description": { "text": "The repository root." } }
-            },
-            "automationDetails": { "id": "manifest-gate/" },
-            "results": results,
-            "properties": {
-                "base": o.base,
-                "head": o.head,
-                "passed": o.passed(),
-                "configuration": o.config_source,
-                "touchedEnvironments": o.touched_environments(),
-                "unassignedOverlays": o.unassigned,
-            }
-        }]
-    })
+            locations,
+        }],
+    };
+    let properties = RunProperties {
+        decided: false,
+        base: u.base,
+        head: u.head,
+        passed: false,
+        configuration: "",
+        touched_environments: Vec::new(),
+        unassigned_overlays: &[],
+        overlays: Default::default(),
+    };
+    log_of(Vec::new(), invocation, properties)
+}
+
+/// The SARIF log of a run that could not decide, pretty-printed.
+pub fn render_undecided(u: &Undecided<'_>) -> String {
+    super::to_json(&log_undecided(u))
 }
 
 /// The SARIF log, pretty-printed and newline-terminated.
-pub fn render_sarif(o: &CheckOutcome) -> String {
-    let mut s = serde_json::to_string_pretty(&sarif_value(o)).unwrap_or_default();
-    s.push('\n');
-    s
+pub fn render(o: &CheckOutcome) -> String {
+    super::to_json(&log(o))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::Pos;
-    use std::collections::BTreeMap;
-    use std::sync::Arc;
+    use crate::diagnostic::Span;
 
     #[test]
     fn rules_and_results() {
-        let v = Violation::new(
+        let d = Diagnostic::new(
             "unexpected-kind",
-            Severity::Error,
-            "role.yaml holds a Deployment".into(),
-            &Pos::new(&Arc::from("apps/role.yaml"), 12, 1),
-            Side::Head,
-            "kind: Deployment".into(),
-            "move it".into(),
-        );
+            "role.yaml holds a Deployment",
+            Span::line("apps/role.yaml", 12, Side::Head),
+        )
+        .with_label("kind: Deployment")
+        .with_help("move it");
         let o = CheckOutcome {
             base: "main".into(),
             head: "HEAD".into(),
             config_source: "inferred".into(),
-            touched: vec![],
-            unassigned: vec![],
-            violations: vec![v],
-            diff: Value::Null,
-            report: Default::default(),
-            texts: BTreeMap::new(),
+            diagnostics: vec![d],
+            ..Default::default()
         };
-        let s = sarif_value(&o);
+        let s = serde_json::to_value(log(&o)).unwrap();
         assert_eq!(s["version"], "2.1.0");
         let run = &s["runs"][0];
         let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-        assert_eq!(rules.len(), 4);
+        assert_eq!(rules.len(), RULES.len());
         assert_eq!(rules[0]["id"], "single-environment");
         assert!(rules[1]["shortDescription"]["text"]
             .as_str()
@@ -235,6 +459,7 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("(c) a file matching"));
+        assert_eq!(rules[3]["defaultConfiguration"]["level"], "warning");
         let r = &run["results"][0];
         assert_eq!(r["ruleId"], "unexpected-kind");
         assert_eq!(r["ruleIndex"], 1);

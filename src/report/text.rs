@@ -1,6 +1,6 @@
 //! Terminal output.
 
-use super::short_json;
+use super::{escape, short_json};
 use crate::diff::{ChangeAction, DiffReport, OverlayStatus};
 use std::fmt::Write;
 
@@ -46,20 +46,17 @@ pub fn render(r: &DiffReport, color: bool) -> String {
         "{}",
         p.bold(&format!(
             "diff {}{} .. {}{}",
-            r.base,
+            escape::text(&r.base),
             short(&r.base_commit),
-            r.head,
+            escape::text(&r.head),
             short(&r.head_commit)
         ))
     );
-    let changed: Vec<_> = r
-        .overlays
-        .iter()
-        .filter(|x| x.status != OverlayStatus::Unchanged)
-        .collect();
-    let unchanged = r.overlays.len() - changed.len();
+    let changed: Vec<_> = r.overlays.iter().filter(|x| x.output_changed()).collect();
+    let unchanged = r.summary().unchanged;
     if changed.is_empty() {
         let _ = writeln!(o, "no rendered changes ({} overlays)", r.overlays.len());
+        o.push_str(&super::outcome_notes_text(r));
         return o;
     }
     let _ = writeln!(
@@ -70,11 +67,11 @@ pub fn render(r: &DiffReport, color: bool) -> String {
     );
     for ov in changed {
         let (a, d, m) = ov.counts();
-        let path = if ov.path.is_empty() { "." } else { &ov.path };
+        let path = escape::text(if ov.path.is_empty() { "." } else { &ov.path });
         let env = ov
             .environment
             .as_deref()
-            .map(|e| format!(" [{e}]"))
+            .map(|e| format!(" [{}]", escape::text(e)))
             .unwrap_or_default();
         let status = match ov.status {
             OverlayStatus::Added => p.add("added"),
@@ -84,19 +81,19 @@ pub fn render(r: &DiffReport, color: bool) -> String {
         let _ = writeln!(
             o,
             "\n{}{env}: {status} ({a} added, {d} removed, {m} modified)",
-            p.bold(path)
+            p.bold(&path)
         );
         for ch in &ov.changes {
-            let id = ch.display_id();
+            let id = escape::text(&ch.display_id());
             let renamed = ch
                 .old_name
                 .as_deref()
-                .map(|n| format!(" (was {n})"))
+                .map(|n| format!(" (was {})", escape::text(n)))
                 .unwrap_or_default();
             let origin = ch
                 .origin
                 .as_ref()
-                .map(|s| p.dim(&format!("  {s}")))
+                .map(|s| p.dim(&format!("  {}", escape::text(&s.to_string()))))
                 .unwrap_or_default();
             let line = match ch.action {
                 ChangeAction::Added => p.add(&format!("+ {id}")),
@@ -108,7 +105,7 @@ pub fn render(r: &DiffReport, color: bool) -> String {
                 let src = f
                     .source
                     .as_ref()
-                    .map(|s| p.dim(&format!("  ({s})")))
+                    .map(|s| p.dim(&format!("  ({})", escape::text(&s.to_string()))))
                     .unwrap_or_default();
                 let body = match (&f.old, &f.new) {
                     (Some(_), Some(_)) if f.text_diff.is_some() => String::new(),
@@ -121,9 +118,11 @@ pub fn render(r: &DiffReport, color: bool) -> String {
                     (Some(a), None) => format!(": {}", p.del(&format!("- {}", short_json(a, 160)))),
                     (None, None) => String::new(),
                 };
-                let _ = writeln!(o, "      {}{body}{src}", f.path);
+                let _ = writeln!(o, "      {}{body}{src}", escape::text(&f.path.to_string()));
                 if let Some(td) = &f.text_diff {
                     for l in td.lines() {
+                        let l = escape::text(l);
+                        let l = l.as_str();
                         let l2 = if l.starts_with('+') {
                             p.add(l)
                         } else if l.starts_with('-') {
@@ -142,5 +141,6 @@ pub fn render(r: &DiffReport, color: bool) -> String {
     if unchanged > 0 {
         let _ = writeln!(o, "\n{unchanged} overlays unchanged");
     }
+    o.push_str(&super::outcome_notes_text(r));
     o
 }

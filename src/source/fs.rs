@@ -208,6 +208,13 @@ impl Source for FsSource {
         "working tree".into()
     }
 
+    fn trace(&self, path: &str) -> Vec<String> {
+        match resolve::normalise(path) {
+            Ok(p) => resolve::trace(&p, |c| self.lookup(c)),
+            Err(_) => vec![path.to_string()],
+        }
+    }
+
     fn all_files(&self) -> Result<Vec<String>> {
         let mut out = Vec::new();
         let mut stack = vec![String::new()];

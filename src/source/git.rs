@@ -53,56 +53,11 @@ fn open_repo(repo: &Path) -> Result<Repository> {
     })
 }
 
-fn looks_like_sha(rev: &str) -> bool {
-    rev.len() >= 7 && rev.len() <= 40 && rev.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// The one-line error for a revision that cannot be resolved.
-fn unknown_rev(repo: &Repository, repo_path: &Path, rev: &str) -> Error {
-    if repo.is_shallow() {
-        let fix = if looks_like_sha(rev) {
-            format!("`git fetch --depth=1 origin {rev}` (or `git fetch --unshallow origin` for full history)")
-        } else if rev.contains('~') || rev.contains('^') {
-            "`git fetch --deepen=50 origin` (or `git fetch --unshallow origin` for full history)"
-                .to_string()
-        } else {
-            format!("`git fetch --deepen=50 origin` or `git fetch origin {rev}` (or use a full clone, e.g. fetch-depth: 0 in CI)")
-        };
-        return Error::msg(format!(
-            "revision '{rev}' cannot be resolved: the commit is missing from this shallow clone ('{}'); fetch it with {fix}",
-            repo_path.display()
-        ));
-    }
-    Error::msg(format!(
-        "unknown revision '{rev}' in repository '{}'",
-        repo_path.display()
-    ))
-}
-
 impl GitSource {
     /// Open `rev` (any rev-spec: branch, tag, sha, `HEAD~1`, ...) in the repository at `repo`.
     pub fn open(repo: &Path, rev: &str) -> Result<GitSource> {
         let r = open_repo(repo)?;
-        let obj = match r.revparse_single(rev) {
-            Ok(o) => o,
-            Err(_) => return Err(unknown_rev(&r, repo, rev)),
-        };
-        let kind = obj
-            .kind()
-            .map(|k| k.to_string())
-            .unwrap_or_else(|| "object".into());
-        let commit = match obj.peel_to_commit() {
-            Ok(c) => c.id(),
-            Err(e) if e.code() == git2::ErrorCode::NotFound && r.is_shallow() => {
-                return Err(unknown_rev(&r, repo, rev))
-            }
-            Err(_) => {
-                return Err(Error::msg(format!(
-                    "revision '{rev}' names a {kind}, not a commit"
-                )))
-            }
-        };
-        drop(obj);
+        let commit = super::revision::resolve_in(&r, repo, rev, "")?;
         GitSource::from_commit(r, repo, commit, rev)
     }
 
@@ -117,7 +72,7 @@ impl GitSource {
         let oid = Oid::from_str(id)
             .map_err(|_| Error::msg(format!("'{id}' is not a full commit id (40 hex digits)")))?;
         if r.find_commit(oid).is_err() {
-            return Err(unknown_rev(&r, repo, id));
+            return Err(super::revision::unknown(&r, repo, id, ""));
         }
         GitSource::from_commit(r, repo, oid, id)
     }
@@ -126,7 +81,7 @@ impl GitSource {
         let dirs = {
             let commit = r
                 .find_commit(commit_oid)
-                .map_err(|_| unknown_rev(&r, repo, rev))?;
+                .map_err(|_| super::revision::unknown(&r, repo, rev, ""))?;
             let tree = commit.tree().map_err(|e| {
                 Error::msg(format!(
                     "revision '{rev}': cannot read the commit's tree: {}",
@@ -167,22 +122,74 @@ impl GitSource {
         &self.repo_path
     }
 
+    /// The URLs of the repository's remotes (fetch URLs, in name order): what
+    /// "this repository" is for GitOps objects naming a repository URL. Read
+    /// from the local configuration only; nothing is fetched.
+    pub fn remote_urls(&self) -> Vec<String> {
+        let repo = self.repo.lock().expect("repo");
+        let Ok(names) = repo.remotes() else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = names
+            .iter()
+            .flatten()
+            .flatten()
+            .filter_map(|n| repo.find_remote(n).ok()?.url().ok().map(str::to_string))
+            .collect();
+        out.dedup();
+        out
+    }
+
+    /// Branch names that plausibly are the branch under review: the checkout's
+    /// current branch, each remote's default branch (`origin/HEAD`), `main` and
+    /// `master`. Read locally; nothing is fetched.
+    pub fn branch_names(&self) -> Vec<String> {
+        let repo = self.repo.lock().expect("repo");
+        let mut out = Vec::new();
+        if let Ok(h) = repo.head() {
+            if h.is_branch() {
+                if let Ok(n) = h.shorthand() {
+                    out.push(n.to_string());
+                }
+            }
+        }
+        if let Ok(names) = repo.remotes() {
+            for r in names.iter().flatten().flatten() {
+                let Ok(rf) = repo.find_reference(&format!("refs/remotes/{r}/HEAD")) else {
+                    continue;
+                };
+                if let Some(t) = rf.symbolic_target().ok().flatten() {
+                    let prefix = format!("refs/remotes/{r}/");
+                    if let Some(b) = t.strip_prefix(&prefix) {
+                        out.push(b.to_string());
+                    }
+                }
+            }
+        }
+        out.extend(["main".to_string(), "master".to_string()]);
+        out.sort();
+        out.dedup();
+        out
+    }
+
     fn raw(&self, p: &str) -> Option<&GEntry> {
         self.dirs
             .get(super::parent(p))
             .and_then(|m| m.get(super::file_name(p)))
     }
 
+    fn raw_kind(&self, c: &str) -> Raw {
+        match self.raw(c) {
+            None => Raw::Missing,
+            Some(GEntry::File(_)) => Raw::File,
+            Some(GEntry::Dir) => Raw::Dir,
+            Some(GEntry::Submodule) => Raw::Submodule,
+            Some(GEntry::Link(t)) => Raw::Link(t.clone()),
+        }
+    }
+
     fn resolve(&self, p: &str) -> Result<Resolved> {
-        resolve::resolve(p, |c| {
-            Ok(match self.raw(c) {
-                None => Raw::Missing,
-                Some(GEntry::File(_)) => Raw::File,
-                Some(GEntry::Dir) => Raw::Dir,
-                Some(GEntry::Submodule) => Raw::Submodule,
-                Some(GEntry::Link(t)) => Raw::Link(t.clone()),
-            })
-        })
+        resolve::resolve(p, |c| Ok(self.raw_kind(c)))
     }
 
     fn blob(&self, path: &str, oid: Oid) -> Result<Arc<[u8]>> {
@@ -336,6 +343,13 @@ impl Source for GitSource {
 
     fn describe(&self) -> String {
         format!("revision {}", &self.commit[..12.min(self.commit.len())])
+    }
+
+    fn trace(&self, path: &str) -> Vec<String> {
+        match resolve::normalise(path) {
+            Ok(p) => resolve::trace(&p, |c| Ok(self.raw_kind(c))),
+            Err(_) => vec![path.to_string()],
+        }
     }
 
     fn all_files(&self) -> Result<Vec<String>> {

@@ -7,12 +7,16 @@
 use crate::error::{Error, Result};
 use std::sync::Arc;
 
+pub mod bare;
 mod fs;
 mod git;
+pub mod merge_base;
 mod resolve;
+pub mod revision;
 
 pub use fs::FsSource;
 pub use git::GitSource;
+pub use revision::{ChangedFile, Revision};
 
 /// The default per-file size cap (16 MiB): larger files are refused before reading.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -40,6 +44,14 @@ pub trait Source: Send + Sync {
     fn list(&self, dir: &str) -> Result<Vec<(String, EntryKind)>>;
     /// A short description for messages: `working tree` or `revision <sha>`.
     fn describe(&self) -> String;
+    /// Every repository path the meaning of `path` depends on: `path` itself,
+    /// each symlink followed while resolving it (link paths, whose targets may
+    /// be retargeted) and the resolved physical path (a change to a link's
+    /// target shows there). A missing path names the missing physical entry.
+    /// The default, for sources without links, is `path` alone.
+    fn trace(&self, path: &str) -> Vec<String> {
+        vec![path.to_string()]
+    }
     /// Every file path in the tree (repository-relative, sorted). Symlinks that
     /// resolve to a file inside the tree are listed under their own path;
     /// directories reached through symlinks are not descended into; submodules
@@ -68,6 +80,54 @@ pub trait Source: Send + Sync {
     }
 }
 
+/// A check run around every file read of a wrapped source: confinement (a
+/// load restrictor), budgets. Entries and listings load nothing and are not
+/// checked.
+pub trait ReadCheck: Send + Sync {
+    /// Before `path` is read: an error refuses the read.
+    fn before(&self, _path: &str) -> Result<()> {
+        Ok(())
+    }
+    /// After `path` was read as `data`: an error refuses what was read.
+    fn after(&self, _path: &str, _data: &[u8]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// `inner` with a [`ReadCheck`] around every read; everything else (entries,
+/// listings, symlink traces, descriptions) is forwarded unchanged, so a
+/// wrapper never hides a link from the incremental diff.
+pub struct Checked<'a, C> {
+    /// The source read from.
+    pub inner: &'a dyn Source,
+    /// The check run around each read.
+    pub check: C,
+}
+
+impl<C: ReadCheck> Source for Checked<'_, C> {
+    fn read(&self, path: &str) -> Result<Arc<[u8]>> {
+        self.check.before(path)?;
+        let data = self.inner.read(path)?;
+        self.check.after(path, &data)?;
+        Ok(data)
+    }
+    fn entry(&self, path: &str) -> Result<Option<EntryKind>> {
+        self.inner.entry(path)
+    }
+    fn list(&self, dir: &str) -> Result<Vec<(String, EntryKind)>> {
+        self.inner.list(dir)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn trace(&self, path: &str) -> Vec<String> {
+        self.inner.trace(path)
+    }
+    fn all_files(&self) -> Result<Vec<String>> {
+        self.inner.all_files()
+    }
+}
+
 /// Join a relative path onto a repository-relative directory and normalise it.
 /// Absolute paths and paths leaving the repository root are errors.
 pub fn join(dir: &str, rel: &str) -> Result<String> {
@@ -89,19 +149,49 @@ pub fn join(dir: &str, rel: &str) -> Result<String> {
                     return Err(Error::msg(format!(
                         "path '{rel}' (from '{}') leaves the repository root",
                         if dir.is_empty() { "." } else { dir }
-                    )));
+                    ))
+                    .kind(crate::error::ErrorKind::Confinement));
                 }
             }
             p => parts.push(p),
         }
     }
     let joined = parts.join("/");
-    if joined == ".git" || joined.starts_with(".git/") {
+    let root = mount_root(dir);
+    if !root.is_empty() && mount_root(&joined) != root {
+        return Err(Error::msg(format!(
+            "path '{rel}' (from '{dir}') leaves the remote base's root '{root}': a remote base is its own root"
+        ))
+        .kind(crate::error::ErrorKind::Confinement));
+    }
+    if root.is_empty() && (joined == ".git" || joined.starts_with(".git/")) {
         return Err(Error::msg(format!(
             "path '{joined}' is inside .git/, which is never read"
         )));
     }
     Ok(joined)
+}
+
+/// Where the renderer mounts fetched remote bases (`kustomize::remote`): a
+/// path no repository file can have, since `.git/` is never read.
+pub const MOUNT_PREFIX: &str = ".git/remote/";
+
+/// The confinement root `path` lies in: the mount root
+/// (`.git/remote/<host>/<repo>@<commit>`) for a path inside a remote base,
+/// `""` for a repository path. [`join`] never leaves the root of its `dir`.
+pub fn mount_root(path: &str) -> &str {
+    let Some(rest) = path.strip_prefix(MOUNT_PREFIX) else {
+        return "";
+    };
+    let mut end = MOUNT_PREFIX.len();
+    for seg in rest.split('/') {
+        end += seg.len();
+        if seg.contains('@') {
+            return &path[..end];
+        }
+        end += 1;
+    }
+    path
 }
 
 /// The parent directory of a repository-relative path (`""` for top-level entries).

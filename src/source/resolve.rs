@@ -2,7 +2,7 @@
 //! component, following symlinks inside the tree only (relative to the link's
 //! directory, recursively, with a loop limit).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// Maximum number of symlinks followed while resolving one path.
 pub(crate) const MAX_LINK_HOPS: usize = 40;
@@ -48,7 +48,10 @@ pub(crate) fn entry_kind(p: &str, r: Resolved) -> Result<Option<super::EntryKind
 pub(crate) fn directory(d: &str, r: Resolved) -> Result<String> {
     match r {
         Resolved::Found(phys, Raw::Dir) => Ok(phys),
-        Resolved::Missing => Err(Error::in_file(d, format!("directory '{d}' does not exist"))),
+        Resolved::Missing => {
+            Err(Error::in_file(d, format!("directory '{d}' does not exist"))
+                .kind(ErrorKind::Missing))
+        }
         Resolved::Found(_, Raw::File | Raw::Special) => Err(Error::in_file(
             d,
             format!("'{d}' is a file, not a directory"),
@@ -79,7 +82,35 @@ fn child(dir: &str, name: &str) -> String {
 
 /// Resolve `path` (already normalised) using `lookup`, which describes a
 /// physical path without following it.
-pub(crate) fn resolve(path: &str, mut lookup: impl FnMut(&str) -> Result<Raw>) -> Result<Resolved> {
+pub(crate) fn resolve(path: &str, lookup: impl FnMut(&str) -> Result<Raw>) -> Result<Resolved> {
+    resolve_traced(path, lookup, &mut |_| {})
+}
+
+/// Every physical path resolving `path` depends on: each symlink followed (its
+/// own path, whose target text may change) and the resolved physical path (or,
+/// when resolution stops at a missing component, that component's path, whose
+/// creation would change the outcome). `path` itself comes first. Errors
+/// (loops, links leaving the root) end the trace where they occur.
+pub(crate) fn trace(path: &str, lookup: impl FnMut(&str) -> Result<Raw>) -> Vec<String> {
+    let mut out = vec![path.to_string()];
+    let mut links = Vec::new();
+    let end = resolve_traced(path, lookup, &mut |l| links.push(l.to_string()));
+    out.extend(links);
+    match end {
+        Ok(Resolved::Found(p, _)) | Ok(Resolved::InSubmodule(p)) => out.push(p),
+        Ok(Resolved::Missing) | Err(_) => {}
+    }
+    out.dedup();
+    out
+}
+
+/// [`resolve`], calling `on_link` with the path of every symlink followed and
+/// with the physical path of a missing component.
+fn resolve_traced(
+    path: &str,
+    mut lookup: impl FnMut(&str) -> Result<Raw>,
+    on_link: &mut dyn FnMut(&str),
+) -> Result<Resolved> {
     // Remaining components, in reverse order (next one last).
     let mut stack: Vec<String> = path
         .split('/')
@@ -96,6 +127,7 @@ pub(crate) fn resolve(path: &str, mut lookup: impl FnMut(&str) -> Result<Raw>) -
             Some((l, t)) => Error::in_file(path, format!("symlink '{l}' -> '{t}' {what}")),
             None => Error::in_file(path, format!("path '{path}' {what}")),
         }
+        .kind(ErrorKind::Confinement)
     };
     while let Some(comp) = stack.pop() {
         match comp.as_str() {
@@ -115,7 +147,10 @@ pub(crate) fn resolve(path: &str, mut lookup: impl FnMut(&str) -> Result<Raw>) -
         }
         let candidate = child(&cur, &comp);
         match lookup(&candidate)? {
-            Raw::Missing => return Ok(Resolved::Missing),
+            Raw::Missing => {
+                on_link(&candidate);
+                return Ok(Resolved::Missing);
+            }
             Raw::Dir => cur = candidate,
             Raw::Submodule => {
                 return Ok(if stack.is_empty() {
@@ -128,10 +163,12 @@ pub(crate) fn resolve(path: &str, mut lookup: impl FnMut(&str) -> Result<Raw>) -
                 return Ok(if stack.is_empty() {
                     Resolved::Found(candidate, raw)
                 } else {
+                    on_link(&candidate);
                     Resolved::Missing
                 });
             }
             Raw::Link(target) => {
+                on_link(&candidate);
                 hops += 1;
                 if hops > MAX_LINK_HOPS {
                     return Err(Error::in_file(
@@ -165,7 +202,9 @@ pub(crate) fn resolve(path: &str, mut lookup: impl FnMut(&str) -> Result<Raw>) -
 /// The error for reading something that is not a readable file.
 pub(crate) fn not_readable(path: &str, r: &Resolved) -> Error {
     match r {
-        Resolved::Missing => Error::in_file(path, format!("file '{path}' does not exist")),
+        Resolved::Missing => {
+            Error::in_file(path, format!("file '{path}' does not exist")).kind(ErrorKind::Missing)
+        }
         Resolved::InSubmodule(s) => Error::in_file(
             path,
             format!("'{path}' is inside '{s}', which is a git submodule, not renderable"),
@@ -205,6 +244,7 @@ pub(crate) fn too_large(path: &str, size: u64, limit: u64) -> Error {
         path,
         format!("'{path}' is {size} bytes, over the limit of {limit} bytes per file"),
     )
+    .kind(ErrorKind::Budget)
 }
 
 #[cfg(test)]
@@ -221,6 +261,23 @@ mod tests {
 
     fn run(t: &HashMap<String, Raw>, p: &str) -> Result<Resolved> {
         resolve(p, |c| Ok(t.get(c).cloned().unwrap_or(Raw::Missing)))
+    }
+
+    #[test]
+    fn trace_names_every_link_and_the_target() {
+        let t = tree(&[
+            ("a", Raw::Dir),
+            ("a/f", Raw::File),
+            ("b", Raw::Dir),
+            ("b/d", Raw::Link("../a".into())),
+            ("b/l", Raw::Link("d/f".into())),
+        ]);
+        let tr = |p: &str| trace(p, |c| Ok(t.get(c).cloned().unwrap_or(Raw::Missing)));
+        assert_eq!(tr("b/l"), ["b/l", "b/d", "a/f"]);
+        assert_eq!(tr("b/d/f"), ["b/d/f", "b/d", "a/f"]);
+        assert_eq!(tr("a/f"), ["a/f"]);
+        // A missing file through a link: its physical place is recorded.
+        assert_eq!(tr("b/d/new"), ["b/d/new", "b/d", "a/new"]);
     }
 
     #[test]

@@ -222,7 +222,174 @@ fn budgets_apply_to_diff_and_check() {
         let o = r.run(&[cmd, "--base", &b, "--head", &h]);
         refused(&o, "app/cm.yaml:", "alias expansion exceeds the budget");
         assert!(o.secs < 10.0, "hang guard");
-        let o = r.run(&[cmd, "--base", &b, "--head", &b, "--max-file-bytes", "10"]);
+        // The change reaches the overlay that is over the budget at base.
+        let o = r.run(&[cmd, "--base", &b, "--head", &h, "--max-file-bytes", "10"]);
         refused(&o, "app/", "limit of 10 bytes");
+        // Nothing changed: the base-side failure is a note, not a verdict.
+        let o = r.run(&[cmd, "--base", &b, "--head", &b, "--max-file-bytes", "10"]);
+        assert_eq!(o.code, 0, "{o:#?}");
+        assert!(
+            o.stdout
+                .contains("1 unrenderable not reached by the change")
+                && o.stdout.contains("limit of 10 bytes"),
+            "{o:#?}"
+        );
     }
+}
+
+/// A ConfigMap `c` holding one 1 KB value.
+fn cm_1k() -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: {}\n",
+        "x".repeat(1000)
+    )
+}
+
+/// A 1 KB JSON6902 patch of 21 `copy /data -> /data/cN` ops (each doubles the
+/// tree: 2 GiB of output, an allocation abort before the output budget).
+pub fn json6902_copy_bomb() -> Repo {
+    let ops: String = (0..21)
+        .map(|i| format!("- op: copy\n  from: /data\n  path: /data/c{i}\n"))
+        .collect();
+    let mut r = Repo::new();
+    r.files(&[
+        (
+            "app/kustomization.yaml",
+            "resources: [cm.yaml]\npatchesJson6902:\n- target: {version: v1, kind: ConfigMap, name: c}\n  path: p.yaml\n",
+        ),
+        ("app/cm.yaml", &cm_1k()),
+        ("app/p.yaml", &ops),
+    ]);
+    r
+}
+
+/// `vars`: a 1 MiB value referenced 500 times in one container argument.
+pub fn vars_bomb() -> Repo {
+    let refs = "$(BIG)".repeat(500);
+    let body = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  big: {}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: i\n    args:\n    - \"{refs}\"\n",
+        "x".repeat(1 << 20)
+    );
+    let mut r = Repo::new();
+    r.files(&[
+        (
+            "app/kustomization.yaml",
+            "resources: [cm.yaml]\nvars:\n- name: BIG\n  objref: {kind: ConfigMap, name: c, apiVersion: v1}\n  fieldref: {fieldpath: data.big}\n",
+        ),
+        ("app/cm.yaml", &body),
+    ]);
+    r
+}
+
+/// 40 replacements each copying `data` into `data.dN` (doubling per entry).
+pub fn replacements_bomb() -> Repo {
+    let reps: String = (0..40)
+        .map(|i| format!("- source: {{kind: ConfigMap, name: c, fieldPath: data}}\n  targets:\n  - select: {{kind: ConfigMap, name: c}}\n    fieldPaths: [data.d{i}]\n    options: {{create: true}}\n"))
+        .collect();
+    let mut r = Repo::new();
+    r.files(&[
+        (
+            "app/kustomization.yaml",
+            &format!("resources: [cm.yaml]\nreplacements:\n{reps}"),
+        ),
+        ("app/cm.yaml", &cm_1k()),
+    ]);
+    r
+}
+
+/// Exit 2 naming the file and the output budget, within the hang guard and
+/// under 200 MB (peak RSS, when /usr/bin/time is there).
+fn amplification_refused(r: &Repo, file: &str, what: &str) {
+    let o = r.render_head("app");
+    refused(&o, file, "--max-output-");
+    assert!(o.stderr.contains("grows its output past"), "{what}: {o:#?}");
+    assert!(o.secs < 10.0, "{what}: {} s (hang guard)", o.secs);
+    if let Some((rss_kb, secs, code)) = measure(&r.root(), &["render", "app", "--ref", "HEAD"]) {
+        eprintln!("{what}: exit {code}, {secs:.3} s, peak RSS {rss_kb} KiB");
+        assert_eq!(code, 2, "{what}");
+        assert!(rss_kb < 200 * 1024, "{what}: {rss_kb} KiB");
+    }
+}
+
+#[test]
+fn json6902_copy_amplification_is_bounded() {
+    let r = json6902_copy_bomb();
+    amplification_refused(&r, "app/p.yaml:", "json6902 copy x21");
+    // The budget is a flag: a small one stops the third copy already.
+    let o = r.run(&["render", "app", "--ref", "HEAD", "--max-output-bytes", "5K"]);
+    refused(&o, "app/p.yaml:", "5120 bytes (--max-output-bytes)");
+    assert!(o.stderr.contains("'copy' /data -> /data/c"), "{o:#?}");
+}
+
+#[test]
+fn vars_amplification_is_bounded() {
+    let r = vars_bomb();
+    amplification_refused(&r, "app/cm.yaml:", "1 MiB var x500");
+    assert!(r.render_head("app").stderr.contains("var 'BIG'"));
+}
+
+#[test]
+fn replacements_amplification_is_bounded() {
+    let r = replacements_bomb();
+    amplification_refused(&r, "app/kustomization.yaml:", "replacements x40");
+}
+
+#[test]
+fn output_budget_nodes_flag_and_diff_check() {
+    let mut r = Repo::new();
+    let many: String = (0..50)
+        .map(|i| format!("---\n{}", cm(&format!("c{i}"))))
+        .collect();
+    r.files(&[
+        ("app/kustomization.yaml", "resources: [many.yaml]\n"),
+        ("app/many.yaml", &many),
+    ]);
+    let o = r.run(&["render", "app", "--ref", "HEAD"]);
+    assert_eq!(o.code, 0, "{o:#?}");
+    let o = r.run(&[
+        "render",
+        "app",
+        "--ref",
+        "HEAD",
+        "--max-output-nodes",
+        "100",
+    ]);
+    refused(&o, "app", "100 nodes (--max-output-nodes)");
+    r.files(&[("app/many.yaml", &format!("{many}---\n{}", cm("one-more")))]);
+    let (b, h) = (r.commits[0].clone(), r.commits[1].clone());
+    for cmd in ["diff", "check"] {
+        let o = r.run(&[cmd, "--base", &b, "--head", &h]);
+        assert_eq!(o.code, if cmd == "diff" { 0 } else { o.code }, "{o:#?}");
+        assert!(!o.stderr.contains("--max-output"), "{o:#?}");
+        let o = r.run(&[cmd, "--base", &b, "--head", &h, "--max-output-bytes", "1K"]);
+        refused(&o, "app", "1024 bytes (--max-output-bytes)");
+    }
+}
+
+/// `--timeout` bounds the whole run (discovery, every overlay, the fallback's
+/// copies): many cheap overlays that each fit their own budget still stop the
+/// run, and a spent run budget is "could not decide", never a pass.
+#[test]
+fn wall_clock_budget_per_run() {
+    let mut r = Repo::new();
+    let mut files: Vec<(String, String)> = Vec::new();
+    for i in 0..40 {
+        files.push((
+            format!("apps/a{i}/kustomization.yaml"),
+            "resources: [cm.yaml]\ncommonLabels:\n  a: b\n".into(),
+        ));
+        files.push((format!("apps/a{i}/cm.yaml"), cm(&format!("c{i}"))));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    r.files(&refs);
+    r.files(&[("README.md", "docs only\n")]);
+    let (b, h) = (r.commits[0].clone(), r.commits[1].clone());
+    let o = r.run(&["check", "--base", &b, "--head", &h, "--timeout", "1ms"]);
+    assert_eq!(o.code, 2, "{o:#?}");
+    assert!(o.stderr.contains("(--timeout)"), "{o:#?}");
+    let o = r.run(&["check", "--base", &b, "--head", &h, "--timeout", "10m"]);
+    assert_eq!(o.code, 0, "{o:#?}");
 }

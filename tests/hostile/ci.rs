@@ -59,8 +59,21 @@ fn base_missing_from_a_shallow_clone_names_the_fetch() {
         assert!(o.stderr.contains("git fetch --deepen="), "{o:#?}");
         assert!(o.stdout.is_empty());
     }
-    // After the fetch the error says, the diff works.
+    // After the fetch the error says, the base is there; judging against the
+    // merge base then needs the history between them, and the error says so.
     git(&shallow, &["fetch", "-q", "--depth=1", "origin", &base]);
+    let o = mg(&shallow, &["diff", "--base", &base, "--head", "HEAD"]);
+    assert_eq!(o.code, 2, "{o:#?}");
+    assert!(o.stdout.is_empty(), "{o:#?}");
+    assert!(o.stderr.contains("git fetch --deepen="), "{o:#?}");
+    let o = mg(
+        &shallow,
+        &["diff", "--base", &base, "--head", "HEAD", "--base-exact"],
+    );
+    assert_eq!(o.code, 0, "{o:#?}");
+    assert!(o.stdout.contains("overlays/dev"), "{o:#?}");
+    // After the deepening the error names, the merge base is found.
+    git(&shallow, &["fetch", "-q", "--deepen=200", "origin"]);
     let o = mg(&shallow, &["diff", "--base", &base, "--head", "HEAD"]);
     assert_eq!(o.code, 0, "{o:#?}");
     assert!(o.stdout.contains("overlays/dev"), "{o:#?}");

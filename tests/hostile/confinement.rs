@@ -146,6 +146,59 @@ fn every_path_field_is_confined() {
 }
 
 #[test]
+fn no_load_restriction_still_never_leaves_the_repository() {
+    // `--load-restrictor none` lifts kustomize's root-only rule, not the repository
+    // root: in every renderer (the external one gets LoadRestrictionsNone).
+    let external = std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok();
+    let mut modes = vec!["native", "auto"];
+    if external {
+        modes.push("kustomize");
+    }
+    for kust in [
+        "resources:\n- ../../outside/cm.yaml\n",
+        "configMapGenerator:\n- name: g\n  files:\n  - ../../outside/secret.txt\n",
+        "resources: [cm.yaml]\npatches:\n- path: ../../outside/cm.yaml\n",
+    ] {
+        let r = base_repo(kust);
+        for mode in &modes {
+            let o = r.run(&[
+                "render",
+                "app",
+                "--ref",
+                "HEAD",
+                "--load-restrictor",
+                "none",
+                "--renderer",
+                mode,
+            ]);
+            refused(&o, "app/kustomization.yaml:", "leaves the repository root");
+            no_leak(&o);
+        }
+    }
+    // Inside the repository, a file outside the kustomization's root loads.
+    let mut r = Repo::new();
+    r.files(&[
+        (
+            "app/kustomization.yaml",
+            "resources:\n- ../shared/cm.yaml\n",
+        ),
+        ("shared/cm.yaml", &cm("shared")),
+    ]);
+    for mode in &modes {
+        let args = ["render", "app", "--ref", "HEAD", "--renderer", mode];
+        let o = r.run(&args);
+        // the external renderer names the overlay, not the file
+        refused(&o, "app", "is not in or below");
+        let o = r.run(&[&args[..], &["--load-restrictor", "none"]].concat());
+        assert_eq!(o.code, 0, "{mode}: {o:#?}");
+        assert!(o.stdout.contains("name: shared"), "{mode}: {o:#?}");
+    }
+}
+
+#[test]
 fn submodules_are_not_renderable() {
     let mut r = Repo::new();
     // An embedded repository is committed as a gitlink (a submodule entry).

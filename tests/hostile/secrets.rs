@@ -202,3 +202,180 @@ fn patch_errors_against_a_secret_do_not_echo_values() {
         }
     }
 }
+
+/// A replacement from a Secret with `options.index` out of range names the
+/// replacement, not the value (main printed `... out of bounds for value hunter2-...`).
+#[test]
+fn replacement_index_out_of_range_does_not_echo_the_secret() {
+    let mut r = Repo::new();
+    r.files(&[
+        (
+            "app/kustomization.yaml",
+            "resources: [secret.yaml, cm.yaml]\nreplacements:\n- source: {kind: Secret, name: s, fieldPath: stringData.token, options: {delimiter: '-', index: 9}}\n  targets:\n  - select: {kind: ConfigMap}\n    fieldPaths: [data.x]\n",
+        ),
+        (
+            "app/secret.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  token: hunter2-base-Pl41n\n",
+        ),
+        ("app/cm.yaml", &cm("c")),
+    ]);
+    let o = r.render_head("app");
+    refused(&o, "app/", "options.index 9 is out of bounds");
+    assert_no_secret("index out of range", &o.all());
+}
+
+/// `--renderer kustomize` (and `auto` fallback): kubectl's stderr line is
+/// passed through with secretGenerator literals, file sources and env lines redacted.
+#[test]
+fn external_renderer_stderr_is_redacted() {
+    if !kubectl_present() {
+        return;
+    }
+    for (k, extra) in [
+        (
+            "secretGenerator:\n- name: s\n  literals:\n  - api-key=literal-base-q1w2e3\n  - hunter2-base-Pl41n\n",
+            None,
+        ),
+        (
+            "secretGenerator:\n- name: s\n  literals:\n  - =swordfish-head-Pl41n\n",
+            None,
+        ),
+        (
+            "secretGenerator:\n- name: s\n  files:\n  - string-data-base-9f8e=\n",
+            None,
+        ),
+        (
+            "resources: [s.yaml]\n",
+            Some("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {token: \"generated-file-base-aa11\n  x: y\n"),
+        ),
+    ] {
+        let mut r = Repo::new();
+        r.write("app/kustomization.yaml", k);
+        if let Some(s) = extra {
+            r.write("app/s.yaml", s);
+        }
+        r.commit();
+        let o = r.run(&["render", "app", "--ref", "HEAD", "--renderer", "kustomize"]);
+        assert_eq!(o.code, 2, "{k}: {o:#?}");
+        assert!(!o.stderr.contains("panicked"));
+        assert_no_secret(k, &o.all());
+    }
+}
+
+/// Every `<secret sha256:…>` marker in `text`.
+fn markers(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("<secret sha256:") {
+        let m = &rest[i..];
+        let end = m.find('>').map_or(m.len(), |e| e + 1);
+        out.push(m[..end].to_string());
+        rest = &m[end..];
+    }
+    out
+}
+
+/// A probe Secret holding a guess cannot be compared with the real one: the
+/// marker is keyed by the resource and the field path too (main gave the
+/// prod `password` and the probe's `hunter2` the same marker).
+#[test]
+fn markers_are_not_a_dictionary() {
+    let secret = |name: &str, key: &str, v: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\nstringData:\n  {key}: {v}\n"
+        )
+    };
+    let mut r = Repo::new();
+    r.files(&[
+        ("app/kustomization.yaml", "resources: [db.yaml]\n"),
+        (
+            "app/db.yaml",
+            &secret("db", "password", "hunter2-base-Pl41n"),
+        ),
+    ]);
+    r.files(&[
+        (
+            "app/kustomization.yaml",
+            "resources: [db.yaml, probe.yaml, other.yaml]\n",
+        ),
+        (
+            "app/db.yaml",
+            &secret("db", "password", "swordfish-head-Pl41n"),
+        ),
+        // the attacker's guesses: the new value, in another Secret and under another key
+        (
+            "app/probe.yaml",
+            &secret("probe", "password", "swordfish-head-Pl41n"),
+        ),
+        (
+            "app/other.yaml",
+            &secret("db2", "token", "swordfish-head-Pl41n"),
+        ),
+    ]);
+    let (b, h) = (r.commits[0].clone(), r.commits[1].clone());
+    let o = r.run(&["diff", "--base", &b, "--head", &h, "--format", "markdown"]);
+    assert_eq!(o.code, 0, "{o:#?}");
+    assert_no_secret("markdown", &o.all());
+    let line_marker = |needle: &str| -> Vec<String> {
+        o.stdout
+            .lines()
+            .filter(|l| l.starts_with('+') && l.contains(needle))
+            .flat_map(markers)
+            .collect()
+    };
+    let all = markers(&o.stdout);
+    assert!(all.len() >= 4, "{o:#?}");
+    // the three `+` lines holding the same value: three different markers
+    let plus: Vec<String> = ["password", "token"]
+        .iter()
+        .flat_map(|k| line_marker(k))
+        .collect();
+    let distinct: std::collections::BTreeSet<_> = plus.iter().collect();
+    assert_eq!(plus.len(), 3, "{}", o.stdout);
+    assert_eq!(
+        distinct.len(),
+        3,
+        "equal values share a marker:\n{}",
+        o.stdout
+    );
+    // a changed value still changes its marker
+    let minus: Vec<String> = o
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('-') && l.contains("password"))
+        .flat_map(markers)
+        .collect();
+    assert_eq!(minus.len(), 1, "{}", o.stdout);
+    assert!(!plus.contains(&minus[0]), "{}", o.stdout);
+}
+
+/// A one-line Secret in a changed file no overlay renders: the `unexpected-kind`
+/// snippet shows its kind line, never its values (main showed the line whole).
+#[test]
+fn unexpected_kind_snippet_redacts_a_one_line_secret() {
+    let mut r = Repo::new();
+    r.files(&[
+        ("app/kustomization.yaml", "resources: [cm.yaml]\n"),
+        ("app/cm.yaml", &cm("a")),
+    ]);
+    r.files(&[(
+        "stray/deployment.yaml",
+        "{apiVersion: v1, kind: Secret, metadata: {name: s}, stringData: {password: hunter2-base-Pl41n}, data: {token: aHVudGVyMi1iYXNlLVBsNDFu}}\n",
+    )]);
+    let (b, h) = (r.commits[0].clone(), r.commits[1].clone());
+    let mut flagged = false;
+    for args in [
+        vec!["check", "--format", "text"],
+        vec!["check", "--format", "json"],
+        vec!["check", "--format", "sarif"],
+        vec!["comment", "--forge", "github", "--dry-run"],
+    ] {
+        let mut a = args.clone();
+        a.extend(["--base", &b, "--head", &h]);
+        let o = r.run(&a);
+        assert!(!o.stderr.contains("panicked"), "{o:#?}");
+        assert_no_secret(&format!("{args:?}"), &o.all());
+        flagged |= o.all().contains("unexpected-kind");
+    }
+    assert!(flagged, "the Secret in deployment.yaml should be flagged");
+}

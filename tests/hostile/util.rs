@@ -91,6 +91,26 @@ pub fn refused(o: &Out, file: &str, cause: &str) {
     );
 }
 
+/// A refusal of `check` in a file format (json, sarif, markdown, …): as
+/// [`refused`], but standard output is the format's own "could not decide"
+/// document, which names `file` and `cause` too.
+pub fn refused_with_report(o: &Out, file: &str, cause: &str) {
+    let bare = Out {
+        code: o.code,
+        stdout: String::new(),
+        stderr: o.stderr.clone(),
+        secs: o.secs,
+    };
+    refused(&bare, file, cause);
+    assert!(
+        o.stdout.contains("could not decide")
+            && o.stdout.contains(file)
+            && o.stdout.contains(cause),
+        "the report says the gate could not decide, naming '{file}' and '{cause}': {}",
+        o.stdout
+    );
+}
+
 /// Run git in `dir`.
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -255,4 +275,16 @@ pub fn measure(dir: &Path, args: &[&str]) -> Option<(u64, f64, i32)> {
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(-1);
     Some((rss, secs, code))
+}
+
+/// Whether `kubectl` runs here; when not, says that the calling test is skipped.
+pub fn kubectl_present() -> bool {
+    let ok = std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok();
+    if !ok {
+        eprintln!("kubectl absent: skipped");
+    }
+    ok
 }

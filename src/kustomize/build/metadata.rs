@@ -88,8 +88,19 @@ pub(super) fn builtin_origin(configured_in: &str, kind: &str) -> String {
 
 /// kustomize's `AddTransformerAnnotation`, once per transformer instance: a
 /// resource without an origin takes the transformer's; the others record it.
-pub(super) fn note_transformer(res: &mut [Resource], configured_in: &str, kind: &str, n: usize) {
-    let o = builtin_origin(configured_in, kind);
+/// `repo`: the `repo:`/`ref:` lines of a transformer configured in a remote base.
+pub(super) fn note_transformer(
+    res: &mut [Resource],
+    repo: Option<&str>,
+    configured_in: &str,
+    kind: &str,
+    n: usize,
+) {
+    let o = format!(
+        "{}{}",
+        repo.unwrap_or(""),
+        builtin_origin(configured_in, kind)
+    );
     for _ in 0..n {
         for r in res.iter_mut() {
             if r.meta.origin_annotation.is_none() {

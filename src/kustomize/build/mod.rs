@@ -4,8 +4,9 @@
 use super::config::TransformerConfig;
 use super::guard::{self, Budget, Guarded};
 use super::kustomization::{KustKind, Kustomization, FILE_NAMES};
+use super::remote::{Mounted, Remotes, MOUNT_PREFIX};
 use super::{generators, nameref, patch, replacements, sort, transformers, vars};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::Resource;
 use crate::source::{self, EntryKind, Source};
 use crate::yaml::{decode, parse_stream, Node, ParseOptions, Pos, Value};
@@ -14,11 +15,15 @@ use std::sync::{Arc, Mutex};
 
 mod ids;
 mod metadata;
+mod openapi;
+mod remote_base;
+pub(crate) mod restrict;
 
 use ids::*;
 pub use ids::{append, same_identity, IdIndex};
 use metadata::*;
 pub use metadata::{clean_join, normalize_annotations};
+pub use restrict::LoadRestrictor;
 
 /// Rendering options.
 #[derive(Clone, Debug)]
@@ -29,6 +34,15 @@ pub struct RenderOptions {
     pub max_render_bytes: u64,
     /// Wall-clock budget of one render (one overlay); `None`: unlimited.
     pub timeout: Option<std::time::Duration>,
+    /// Most nodes of one overlay's rendered tree, enforced while transformations run.
+    pub max_output_nodes: u64,
+    /// Most bytes (keys and scalars) of one overlay's rendered tree.
+    pub max_output_bytes: u64,
+    /// Address-space limit (`RLIMIT_AS`) of the external renderer's process.
+    pub external_max_memory: u64,
+    /// Which files a kustomization may load: [`LoadRestrictor::RootOnly`] (the
+    /// default, as `kustomize build`) or [`LoadRestrictor::None`] (as Flux builds).
+    pub load_restrictor: LoadRestrictor,
 }
 
 /// The default per-render byte budget (64 MiB).
@@ -42,6 +56,10 @@ impl Default for RenderOptions {
             limits: crate::yaml::Limits::default(),
             max_render_bytes: DEFAULT_MAX_RENDER_BYTES,
             timeout: Some(DEFAULT_TIMEOUT),
+            max_output_nodes: guard::DEFAULT_MAX_OUTPUT_NODES,
+            max_output_bytes: guard::DEFAULT_MAX_OUTPUT_BYTES,
+            external_max_memory: crate::kustomize::external::DEFAULT_MAX_MEMORY,
+            load_restrictor: LoadRestrictor::default(),
         }
     }
 }
@@ -86,6 +104,8 @@ type SharedParses = Arc<Mutex<HashMap<String, (Arc<[u8]>, Parsed)>>>;
 /// (a base used by 50 overlays is read and parsed once). `Sync`: render overlays in parallel.
 pub struct Renderer<'s> {
     src: &'s dyn Source,
+    /// `src` with the run's remote bases mounted in (see [`super::remote`]).
+    view: Mounted<'s>,
     opts: RenderOptions,
     files: Mutex<HashMap<String, Parsed>>,
     kusts: Mutex<HashMap<String, ParsedKust>>,
@@ -103,6 +123,11 @@ struct Acc<'r> {
     /// `buildMetadata` origin tracking: the current kustomization's directory
     /// relative to the top one (kustomize's `origin.path`); None when off.
     origin: Option<String>,
+    /// Inside a remote base: the `repo:`/`ref:` lines of its origin.
+    origin_repo: Option<String>,
+    /// A kustomization named the built-in OpenAPI version (`openapi: {version:}`),
+    /// which, like a custom schema, later kustomizations do not replace.
+    builtin_openapi: bool,
 }
 
 impl<'s> Renderer<'s> {
@@ -110,6 +135,10 @@ impl<'s> Renderer<'s> {
     pub fn new(src: &'s dyn Source, opts: RenderOptions) -> Renderer<'s> {
         Renderer {
             src,
+            view: Mounted {
+                inner: src,
+                remotes: None,
+            },
             opts,
             files: Mutex::new(HashMap::new()),
             kusts: Mutex::new(HashMap::new()),
@@ -125,7 +154,19 @@ impl<'s> Renderer<'s> {
         self
     }
 
-    /// The source read from.
+    /// Render remote bases admitted by `remotes` (fetched once per run and
+    /// read from the cache); `None` (the default) refuses every remote base.
+    pub fn with_remotes(mut self, remotes: Option<Arc<Remotes>>) -> Renderer<'s> {
+        self.view.remotes = remotes;
+        self
+    }
+
+    /// Whether remote bases are fetched (`--fetch-remote`).
+    pub fn fetches_remote(&self) -> bool {
+        self.view.remotes.is_some()
+    }
+
+    /// The repository's source (without remote bases).
     pub fn source(&self) -> &dyn Source {
         self.src
     }
@@ -133,6 +174,17 @@ impl<'s> Renderer<'s> {
     /// The options renders use.
     pub fn options(&self) -> &RenderOptions {
         &self.opts
+    }
+
+    /// Use `k` for its file instead of reading and parsing that file: a GitOps
+    /// controller's in-memory edit of a kustomization (Flux's and Argo CD's
+    /// overrides), whose nodes keep the positions they came from. The file must
+    /// still exist in the source (or a virtual overlay of it).
+    pub fn preload_kustomization(&self, k: Kustomization) {
+        self.kusts
+            .lock()
+            .expect("cache")
+            .insert(k.file.clone(), Arc::new((0, Ok(k))));
     }
 
     /// Render the kustomization in `dir`.
@@ -144,9 +196,9 @@ impl<'s> Renderer<'s> {
             self.opts.max_render_bytes,
             self.opts.timeout,
         );
-        let guarded = Guarded {
-            inner: self.src,
-            budget: &budget,
+        let guarded: Guarded = crate::source::Checked {
+            inner: &self.view,
+            check: &budget,
         };
         let mut acc = Acc {
             inputs: Vec::new(),
@@ -156,6 +208,8 @@ impl<'s> Renderer<'s> {
             src: &guarded,
             budget: &budget,
             origin: None,
+            origin_repo: None,
+            builtin_openapi: false,
         };
         // A custom `openapi` schema lasts for this render only.
         struct ResetSchema;
@@ -166,6 +220,8 @@ impl<'s> Renderer<'s> {
         }
         patch::set_render_table(None);
         let _reset = ResetSchema;
+        let _output =
+            guard::OutputScope::new(&dir, self.opts.max_output_nodes, self.opts.max_output_bytes);
         let mut res = Vec::new();
         // The accumulator's configuration starts empty: each kustomization merges
         // in its bases' configurations, then its own (built-ins + `configurations`).
@@ -184,6 +240,7 @@ impl<'s> Renderer<'s> {
         budget.tick()?;
         vars::check_duplicates(&acc.vars)?;
         vars::resolve(&mut res, &acc.vars, &cfg)?;
+        guard::check_output_tree(res.iter().map(|r| &r.node), &k.file, "vars")?;
         res.retain(|r| !is_local_config(r));
         sort::sort(&k, &mut res)?;
         check_output(&res)?;
@@ -194,7 +251,13 @@ impl<'s> Renderer<'s> {
         }
         Ok(Rendered {
             resources: res,
-            inputs: acc.inputs.into_iter().collect(),
+            // The closure is the repository's: remote bases are pinned by
+            // the kustomization line that names them, which is an input.
+            inputs: acc
+                .inputs
+                .into_iter()
+                .filter(|p| !p.starts_with(MOUNT_PREFIX))
+                .collect(),
             opaque: false,
         })
     }
@@ -204,7 +267,7 @@ impl<'s> Renderer<'s> {
             return p.clone();
         }
         let mut size = 0;
-        let result = self.src.read(path).and_then(|bytes| {
+        let result = self.view.read(path).and_then(|bytes| {
             size = bytes.len() as u64;
             self.check_size(path, size)?;
             Ok(bytes)
@@ -225,7 +288,7 @@ impl<'s> Renderer<'s> {
                     Some(p) => p,
                     None => {
                         let result = decode(&bytes, path).and_then(|text| {
-                            let mut o = ParseOptions::resource();
+                            let mut o = ParseOptions::kyaml();
                             o.limits = self.opts.limits;
                             parse_stream(&text, path, &o)
                         });
@@ -254,7 +317,8 @@ impl<'s> Renderer<'s> {
             return Err(Error::in_file(
                 path,
                 format!("'{path}' is {size} bytes, over the limit of {max} bytes per file (--max-file-bytes)"),
-            ));
+            )
+            .kind(ErrorKind::Budget));
         }
         Ok(())
     }
@@ -265,7 +329,7 @@ impl<'s> Renderer<'s> {
         }
         let mut size = 0;
         let result = self
-            .src
+            .view
             .read(file)
             .and_then(|bytes| {
                 size = bytes.len() as u64;
@@ -312,44 +376,6 @@ impl<'r> Acc<'r> {
         }
     }
 
-    /// `openapi: {path: FILE}`: a custom schema replacing the built-in one for
-    /// strategic merges, set by the top kustomization, else by the first
-    /// kustomization met that has one (kustomize's `openapi.SetSchema`).
-    fn custom_openapi(&mut self, k: &Kustomization) -> Result<()> {
-        let Some(o) = k.field("openapi") else {
-            return Ok(());
-        };
-        let Some(pnode) = o.get("path").filter(|p| !p.is_null()) else {
-            return Ok(());
-        };
-        if o.get("version").is_some_and(|v| !v.is_null()) {
-            return Err(Error::at(
-                &o.pos,
-                "builtin version and custom schema provided, cannot use both",
-            ));
-        }
-        if !self.chain.is_empty() && patch::has_render_table() {
-            return Ok(());
-        }
-        let entry = pnode.scalar_string().unwrap_or_default();
-        let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pnode.pos))?;
-        self.inputs.push(path.clone());
-        let parsed = self.r.parsed(&path);
-        let docs = match &parsed.1 {
-            Ok(d) => d,
-            Err(e) => return Err(e.clone().or_at(&pnode.pos)),
-        };
-        self.budget
-            .charge(&path, parsed.0)
-            .map_err(|e| e.or_at(&pnode.pos))?;
-        let doc = docs.iter().find(|d| !d.is_null()).ok_or_else(|| {
-            Error::at(&pnode.pos, format!("the OpenAPI schema '{entry}' is empty"))
-        })?;
-        let t = patch::SchemaTable::from_openapi(doc).map_err(|e| e.or_at(&pnode.pos))?;
-        patch::set_render_table(Some(Arc::new(t)));
-        Ok(())
-    }
-
     /// kustomize's accumulateTarget: `res` is the accumulator (shared with
     /// components, fresh for bases).
     fn accumulate(
@@ -386,7 +412,7 @@ impl<'r> Acc<'r> {
         self.budget.charge(&file, cached.0)?;
         // Refused whatever the renderer (no fallback): remote content, helm,
         // plugins and functions; every path field confined to the repository.
-        guard::check_refused(&k, self.src)?;
+        guard::check_refused_with(&k, self.src, self.r.view.remotes.is_some())?;
         guard::check_paths(&k)?;
         match (expect, k.kind) {
             (KustKind::Kustomization, KustKind::Component) => {
@@ -411,7 +437,8 @@ impl<'r> Acc<'r> {
                 format!(
                     "'{field}' is not supported by the native renderer (use --renderer kustomize)"
                 ),
-            ));
+            )
+            .kind(ErrorKind::Unsupported));
         }
         if self.chain.is_empty() && !k.strings("buildMetadata")?.is_empty() {
             self.origin = Some(String::new());
@@ -430,25 +457,34 @@ impl<'r> Acc<'r> {
         res: &mut Vec<Resource>,
         cfg: &mut TransformerConfig,
     ) -> Result<()> {
-        let src = self.src;
+        let rule = self.r.opts.load_restrictor;
+        let local = restrict::restricted(self.src, &k.dir, rule);
+        let src: &dyn Source = &local;
         // 1. resources
         let mut ids = IdIndex::default();
         for (entry, pos) in k.strings("resources")? {
-            if guard::is_remote(&entry) {
-                return Err(Error::at(
-                    &pos,
-                    format!("'resources' entry '{entry}' is remote: remote content is never fetched (vendor it into the repository)"),
-                ));
-            }
-            let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
+            let remote = self.remote_dir(&entry, &pos, "resources")?;
+            let path = match &remote {
+                Some(r) => r.dir.clone(),
+                None => source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?,
+            };
             match src.entry(&path).map_err(|e| e.or_at(&pos))? {
                 Some(EntryKind::File) => {
+                    restrict::check(rule, &k.dir, &path).map_err(|mut e| {
+                        // kustomize then tries the file as a base, which fails too.
+                        e.msg = format!("accumulating resources from '{entry}': {}: must build at directory: '{path}': file is not directory", e.msg);
+                        e.or_at(&pos)
+                    })?;
                     let loaded = self.load_resources(&path).map_err(|e| e.or_at(&pos))?;
-                    let origin = self
-                        .origin
-                        .as_ref()
-                        .map(|o| format!("path: {}\n", yaml_scalar(&clean_join(o, &entry))));
+                    let origin = self.origin.as_ref().map(|o| {
+                        format!(
+                            "path: {}\n{}",
+                            yaml_scalar(&clean_join(o, &entry)),
+                            self.origin_repo.as_deref().unwrap_or("")
+                        )
+                    });
                     for mut r in loaded {
+                        guard::charge_copy(&r.node, &pos, || format!("'{entry}'"))?;
                         r.meta.origin_annotation = origin.clone();
                         ids.append(res, r)?;
                     }
@@ -456,8 +492,8 @@ impl<'r> Acc<'r> {
                 Some(EntryKind::Dir) => {
                     let mut sub = Vec::new();
                     let mut sub_cfg = TransformerConfig::default();
-                    let saved = self.origin.clone();
-                    self.origin = saved.as_ref().map(|o| clean_join(o, &entry));
+                    let saved = self.enter(&entry, remote.as_ref());
+                    let base = guard::enter_base();
                     let r = self.accumulate(
                         &path,
                         &mut sub,
@@ -465,7 +501,8 @@ impl<'r> Acc<'r> {
                         KustKind::Kustomization,
                         &pos,
                     );
-                    self.origin = saved;
+                    drop(base);
+                    self.leave(saved);
                     r?;
                     cfg.try_merge(&sub_cfg).map_err(|e| {
                         e.or_at(&pos)
@@ -496,6 +533,7 @@ impl<'r> Acc<'r> {
         let mut first_pos = None;
         for (entry, pos) in k.strings("configurations")? {
             let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
+            restrict::check(rule, &k.dir, &path).map_err(|e| e.or_at(&pos))?;
             self.inputs.push(path.clone());
             first_pos.get_or_insert(pos.clone());
             let parsed = self.r.parsed(&path);
@@ -521,6 +559,7 @@ impl<'r> Acc<'r> {
         let mut crd_cfg = TransformerConfig::default();
         for (entry, pos) in k.strings("crds")? {
             let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
+            restrict::check(rule, &k.dir, &path).map_err(|e| e.or_at(&pos))?;
             self.inputs.push(path.clone());
             let parsed = self.r.parsed(&path);
             let docs = match &parsed.1 {
@@ -548,6 +587,7 @@ impl<'r> Acc<'r> {
             .origin
             .as_ref()
             .map(|o| clean_join(o, &kust_file_name(k)));
+        let before = res.len();
         generators::run_generators_with_origin(
             k,
             src,
@@ -555,21 +595,28 @@ impl<'r> Acc<'r> {
             &mut self.inputs,
             gen_origin.as_deref(),
         )?;
+        // Inside a remote base, a generated resource's origin names the repository too.
+        if let Some(repo) = &self.origin_repo {
+            for r in res.iter_mut().skip(before) {
+                if let Some(o) = r.meta.origin_annotation.as_mut() {
+                    if o.starts_with("configuredIn:") {
+                        o.insert_str(0, repo);
+                    }
+                }
+            }
+        }
         // 4. components, on this accumulator
         for (entry, pos) in k.strings("components")? {
-            if guard::is_remote(&entry) {
-                return Err(Error::at(
-                    &pos,
-                    format!("'components' entry '{entry}' is remote: remote content is never fetched (vendor it into the repository)"),
-                ));
-            }
-            let path = source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?;
+            let remote = self.remote_dir(&entry, &pos, "components")?;
+            let path = match &remote {
+                Some(r) => r.dir.clone(),
+                None => source::join(&k.dir, &entry).map_err(|e| e.or_at(&pos))?,
+            };
             match src.entry(&path)? {
                 Some(EntryKind::Dir) => {
-                    let saved = self.origin.clone();
-                    self.origin = saved.as_ref().map(|o| clean_join(o, &entry));
+                    let saved = self.enter(&entry, remote.as_ref());
                     let r = self.accumulate(&path, res, cfg, KustKind::Component, &pos);
-                    self.origin = saved;
+                    self.leave(saved);
                     r?;
                 }
                 _ => {
@@ -581,15 +628,20 @@ impl<'r> Acc<'r> {
             }
         }
         // 5. builtin transformers, in kustomize's fixed order
+        let out = |res: &Vec<Resource>, step: &str| {
+            guard::check_output_tree(res.iter().map(|r| &r.node), &k.file, step)
+        };
+        out(res, "its resources")?;
         let budget = self.budget;
         budget.tick()?;
         let t_origin = self
             .origin
             .as_ref()
             .map(|o| clean_join(o, &kust_file_name(k)));
+        let t_repo = self.origin_repo.clone();
         let note = |res: &mut Vec<Resource>, kind: &str, n: usize| {
             if let Some(o) = &t_origin {
-                note_transformer(res, o, kind, n);
+                note_transformer(res, t_repo.as_deref(), o, kind, n);
             }
         };
         let count = |key: &str| k.field(key).and_then(|n| n.as_seq()).map_or(0, |s| s.len());
@@ -611,6 +663,7 @@ impl<'r> Acc<'r> {
         drop_empty(res);
         budget.tick()?;
         note(res, "PatchTransformer", count("patches"));
+        out(res, "'patches'")?;
         transformers::namespace(k, res, cfg)?;
         note(res, "NamespaceTransformer", nonempty("namespace") as usize);
         transformers::prefix_suffix(k, res, cfg)?;
@@ -625,6 +678,7 @@ impl<'r> Acc<'r> {
         note(res, "LabelTransformer", labels);
         transformers::annotations(k, res, cfg)?;
         budget.tick()?;
+        out(res, "labels and annotations")?;
         note(
             res,
             "AnnotationsTransformer",
@@ -633,12 +687,14 @@ impl<'r> Acc<'r> {
         patch::patches_json6902(k, src, res, &mut self.inputs)?;
         drop_empty(res);
         note(res, "PatchJson6902Transformer", count("patchesJson6902"));
+        out(res, "'patchesJson6902'")?;
         transformers::replicas(k, res, cfg)?;
         note(res, "ReplicaCountTransformer", count("replicas"));
         transformers::images(k, res, cfg)?;
         note(res, "ImageTagTransformer", count("images"));
         replacements::replacements(k, src, res, &mut self.inputs)?;
         budget.tick()?;
+        out(res, "'replacements'")?;
         note(
             res,
             "ReplacementTransformer",

@@ -1,4 +1,5 @@
 use super::*;
+use crate::kustomize::build::restrict::{restricted, LoadRestrictor};
 use crate::source::EntryKind;
 use std::collections::BTreeMap;
 
@@ -32,7 +33,10 @@ fn mem(files: &[(&str, &[u8])]) -> Mem {
 fn run_with(kust: &str, files: &[(&str, &[u8])], res: &mut Vec<Resource>) -> Result<Vec<String>> {
     let k = Kustomization::parse(kust, "app/kustomization.yaml")?;
     let mut inputs = Vec::new();
-    run_generators(&k, &mem(files), res, &mut inputs)?;
+    let files = mem(files);
+    // as the renderer reads: with kustomize's default load restrictor
+    let src = restricted(&files, &k.dir, LoadRestrictor::RootOnly);
+    run_generators(&k, &src, res, &mut inputs)?;
     Ok(inputs)
 }
 

@@ -62,21 +62,9 @@ fn is_zero(key: &str, n: &Node) -> bool {
     }
 }
 
-/// A `resources`/`components` entry naming a remote target (git or HTTP URL).
-pub fn is_remote(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    lower.contains("://")
-        || lower.starts_with("git@")
-        || lower.starts_with("git::")
-        || lower.starts_with("github.com/")
-        || lower.starts_with("gitlab.com/")
-        || lower.starts_with("bitbucket.org/")
-        || lower.contains("?ref=")
-        || lower.contains("&ref=")
-        || lower.contains("?version=")
-        || lower.contains("?submodules=")
-        || lower.contains("?timeout=")
-}
+/// Whether a path names remote content: the one definition, in
+/// [`crate::kustomize::remote`].
+pub use crate::kustomize::remote::is_remote;
 
 impl Kustomization {
     /// Parse and validate kustomization text read from `file`.
@@ -190,20 +178,12 @@ impl Kustomization {
                 "helmGlobals" if nonempty => found.push((k.clone(), v.pos.clone())),
                 "openapi" => {
                     if let Some(p) = v.get("path").and_then(|p| p.as_str()) {
-                        let l = p.to_ascii_lowercase();
-                        if l.starts_with("http://") || l.starts_with("https://") {
+                        if is_remote(p) {
                             let pos = v
                                 .get("path")
                                 .map(|p| p.pos.clone())
                                 .unwrap_or(v.pos.clone());
                             found.push((k.clone(), pos));
-                        }
-                    }
-                }
-                "resources" | "components" => {
-                    if let Some(seq) = v.as_seq() {
-                        if let Some(x) = seq.iter().find(|x| x.as_str().is_some_and(is_remote)) {
-                            found.push((k.clone(), x.pos.clone()));
                         }
                     }
                 }

@@ -191,14 +191,12 @@ fn unsupported_fields() {
     assert_eq!(p.line, 4);
     let k = parse("transformers: [t.yaml]\ngenerators: [g.yaml]\n").unwrap();
     assert_eq!(k.unsupported().unwrap().0, "transformers");
+    // Remote bases are not "unsupported" (no fallback): refused by the guard,
+    // or fetched with --fetch-remote.
     let k = parse("resources:\n- a.yaml\n- https://github.com/x/y//base?ref=v1\n").unwrap();
-    let (f, p) = k.unsupported().unwrap();
-    assert_eq!(f, "resources");
-    assert_eq!(p.line, 3);
+    assert_eq!(k.unsupported(), None);
     let k = parse("components:\n- git@github.com:x/y.git\n").unwrap();
-    assert_eq!(k.unsupported().unwrap().0, "components");
-    let k = parse("resources:\n- github.com/x/y/base?ref=main\n").unwrap();
-    assert_eq!(k.unsupported().unwrap().0, "resources");
+    assert_eq!(k.unsupported(), None);
     let k = parse("openapi:\n  path: https://example.com/schema.json\n").unwrap();
     assert_eq!(k.unsupported().unwrap().0, "openapi");
     let k = parse("openapi:\n  path: schema.json\n").unwrap();

@@ -2,7 +2,7 @@
 //! add, remove, replace, move, copy, test with RFC 6901 pointers. `replace` on a
 //! missing map key adds it. Values come from the patch with their positions.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::yaml::{Node, Pos, Value};
 
 /// One operation.
@@ -175,6 +175,13 @@ fn apply_one(doc: &mut Node, op: &Op) -> Result<()> {
             )
         })
     };
+    if matches!(op.op.as_str(), "add" | "replace") {
+        if let Some(v) = &op.value {
+            super::super::guard::charge_copy(v, pos, || {
+                format!("JSON patch '{}' {}", op.op, op.path)
+            })?;
+        }
+    }
     match op.op.as_str() {
         "add" => add(doc, &toks, value()?, &op.path, pos),
         "remove" => remove(doc, &toks, &op.path, pos).map(|_| ()),
@@ -215,9 +222,13 @@ fn apply_one(doc: &mut Node, op: &Op) -> Result<()> {
                     Error::at(pos, format!("move operation does not apply: doc is missing from path: \"{from}\": missing value"))
                 })?
             } else {
-                get(doc, &ftoks).cloned().ok_or_else(|| {
+                let src = get(doc, &ftoks).ok_or_else(|| {
                     Error::at(pos, format!("copy operation does not apply: doc is missing from path: \"{from}\": missing value"))
-                })?
+                })?;
+                super::super::guard::charge_copy(src, pos, || {
+                    format!("JSON patch 'copy' {from} -> {}", op.path)
+                })?;
+                src.clone()
             };
             add(doc, &toks, v, &op.path, pos)
         }
@@ -238,6 +249,71 @@ fn apply_one(doc: &mut Node, op: &Op) -> Result<()> {
         }
         other => Err(Error::at(pos, format!("Unexpected kind: {other}"))),
     }
+}
+
+/// The prefix of the build annotations kustomize keeps on a resource while it
+/// builds (`internal.config.kubernetes.io/previousNames`, …).
+const BUILD_ANNOTATION_PREFIX: &str = "internal.config.kubernetes.io/";
+
+/// Apply operations as kustomize's `patches:` (PatchTransformer) does: it
+/// stores the resource's previous id in build annotations first, so while the
+/// operations run `metadata.annotations` always exists (`add
+/// /metadata/annotations/KEY` works on a resource without annotations; a
+/// missing `metadata.labels` still fails). What those hidden annotations would
+/// make visible (a `test`, `copy` or `move` reading the whole annotations, or a
+/// build annotation itself) is refused as not supported natively.
+pub fn apply_with_build_annotations(doc: &mut Node, ops: &[Op]) -> Result<()> {
+    for op in ops {
+        let reads = match op.op.as_str() {
+            "test" => Some(op.path.as_str()),
+            "copy" | "move" => op.from.as_deref(),
+            _ => None,
+        };
+        for (ptr, read) in [(Some(op.path.as_str()), false), (reads, true)] {
+            let Some(ptr) = ptr else { continue };
+            let toks = parse_pointer(ptr, &op.pos)?;
+            let whole = read
+                && toks.len() <= 2
+                && toks
+                    .iter()
+                    .zip(["metadata", "annotations"])
+                    .all(|(t, w)| t == w);
+            let build = toks.len() > 2
+                && toks[..2] == ["metadata", "annotations"]
+                && toks[2].starts_with(BUILD_ANNOTATION_PREFIX);
+            if whole || build {
+                return Err(Error::at(
+                    &op.pos,
+                    format!("JSON patch '{}' on '{ptr}' would see kustomize's internal build annotations: not supported by the native renderer (use --renderer kustomize)", op.op),
+                )
+                .kind(ErrorKind::Unsupported));
+            }
+        }
+    }
+    let pos = doc.pos.clone();
+    let mut synthetic = false;
+    if let Some(md) = doc.get_mut("metadata").filter(|m| m.is_map()) {
+        if md.get("annotations").is_none_or(Node::is_null) {
+            md.set(
+                "annotations",
+                Node::new(Value::Map(Default::default()), pos),
+            );
+            synthetic = true;
+        }
+    }
+    apply(doc, ops)?;
+    if synthetic {
+        if let Some(md) = doc.get_mut("metadata") {
+            if md
+                .get("annotations")
+                .and_then(Node::as_map)
+                .is_some_and(|m| m.is_empty())
+            {
+                md.remove("annotations");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// kustomize sends the object through JSON (float64 numbers) for a JSON patch:
@@ -318,6 +394,44 @@ mod tests {
             json!([{"op": "replace", "path": "/a/1", "value": 1}])
         )
         .is_err());
+    }
+
+    fn run_patches(doc: serde_json::Value, ops: serde_json::Value) -> Result<serde_json::Value> {
+        let mut d = Node::from_json(&doc);
+        let ops = ops_from_node(&Node::from_json(&ops)).unwrap();
+        apply_with_build_annotations(&mut d, &ops)?;
+        Ok(d.to_json())
+    }
+
+    #[test]
+    fn patches_see_annotations_even_when_absent() {
+        let doc = json!({"metadata": {"name": "a"}, "spec": {"k": 1}});
+        let add = json!([{"op": "add", "path": "/metadata/annotations/x", "value": "1"}]);
+        assert_eq!(
+            run_patches(doc.clone(), add.clone()).unwrap()["metadata"],
+            json!({"name": "a", "annotations": {"x": "1"}})
+        );
+        // plain JSON 6902 (patchesJson6902) has no such map
+        assert!(run(doc.clone(), add).is_err());
+        // an untouched stand-in is not left behind
+        let spec = json!([{"op": "add", "path": "/spec/j", "value": 2}]);
+        assert_eq!(
+            run_patches(doc.clone(), spec).unwrap()["metadata"],
+            json!({"name": "a"})
+        );
+        // labels get no stand-in
+        let labels = json!([{"op": "add", "path": "/metadata/labels/x", "value": "1"}]);
+        assert!(run_patches(doc.clone(), labels).is_err());
+        // what would show kustomize's hidden build annotations is not rendered natively
+        for ops in [
+            json!([{"op": "copy", "from": "/metadata/annotations", "path": "/spec/a"}]),
+            json!([{"op": "move", "from": "/metadata", "path": "/spec/a"}]),
+            json!([{"op": "test", "path": "/metadata/annotations", "value": {}}]),
+            json!([{"op": "remove", "path": "/metadata/annotations/internal.config.kubernetes.io~1previousNames"}]),
+        ] {
+            let e = run_patches(doc.clone(), ops.clone()).unwrap_err();
+            assert!(e.is(ErrorKind::Unsupported), "{ops}: {e}");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use schema::{
 pub use select::{Selector, Target};
 
 use super::kustomization::Kustomization;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::kustomize::scope::is_cluster_scoped;
 use crate::model::{ResId, Resource};
 use crate::source::{self, Source};
@@ -60,7 +60,14 @@ impl PatchText {
         inputs: &mut Vec<String>,
     ) -> Result<PatchText> {
         let path = source::join(&k.dir, rel).map_err(|e| e.or_at(at))?;
-        let bytes = src.read(&path).map_err(|e| e.or_at(at))?;
+        let bytes = src.read(&path).map_err(|e| {
+            if e.is(ErrorKind::Confinement) {
+                e.context(format!("failed to get the patch file from path({rel})"))
+                    .or_at(at)
+            } else {
+                e.or_at(at)
+            }
+        })?;
         inputs.push(path.clone());
         let text = decode(&bytes, &path)?;
         let pos = Pos {
@@ -77,7 +84,7 @@ impl PatchText {
     }
     /// Parse as a YAML stream, positions mapped onto the kustomization for inline text.
     fn parse(&self) -> Result<Vec<Node>> {
-        self.parse_with(&ParseOptions::resource())
+        self.parse_with(&ParseOptions::kyaml())
     }
     /// Parse with the given scalar typing (JSON patches written in YAML go through
     /// sigs.k8s.io/yaml, i.e. YAML 1.1: `yes` is a boolean there).
@@ -251,6 +258,7 @@ fn apply_smp_to(
 ) -> Result<()> {
     let mut gone = Vec::new();
     for &i in selected {
+        super::guard::charge_copy(patch, &patch.pos, || "a strategic merge patch".to_string())?;
         if !apply_smp(&mut res[i], patch, opts).map_err(|e| e.or_at(&patch.pos))? {
             gone.push(i);
         }
@@ -294,11 +302,14 @@ fn selected(res: &[Resource], t: &Target) -> Vec<usize> {
 fn apply_json(res: &mut [Resource], idx: &[usize], ops: &[Op], remember: bool) -> Result<()> {
     for &i in idx {
         let r = &mut res[i];
-        if remember {
-            r.remember_id();
-        }
         json6902::json_round_numbers(&mut r.node);
-        json6902::apply(&mut r.node, ops)?;
+        if remember {
+            // `patches:` (kustomize's PatchTransformer), not `patchesJson6902:`
+            r.remember_id();
+            json6902::apply_with_build_annotations(&mut r.node, ops)?;
+        } else {
+            json6902::apply(&mut r.node, ops)?;
+        }
     }
     Ok(())
 }

@@ -116,9 +116,12 @@ pub(super) fn source_value(
     if opts.index < 0 || opts.index as usize >= pieces.len() {
         return Err(Error::at(
             &node.pos,
+            // The value itself is never shown: it may come from a Secret.
             format!(
-                "options.index {} is out of bounds for value {text}",
-                opts.index
+                "options.index {} is out of bounds for the source value ({} pieces split at {:?})",
+                opts.index,
+                pieces.len(),
+                opts.delimiter
             ),
         ));
     }
@@ -161,6 +164,7 @@ pub(super) fn copy_to_target(
         format!("unable to find field \"{fp}\" in replacement target")
     };
     let mut set_err: Option<Error> = None;
+    let mut over_budget: Option<Error> = None;
     let pos = value.pos.clone();
     let walked = path_match(
         &mut target.node,
@@ -169,12 +173,23 @@ pub(super) fn copy_to_target(
         false,
         &pos,
         &mut |t, created| {
+            // Charged before the copy; no position, so that the error names
+            // the replacement (the caller's), not where the value was read.
+            if let Err(e) = crate::kustomize::guard::charge_copy(value, &Pos::none(), || {
+                format!("a replacement into '{fp}'")
+            }) {
+                over_budget = Some(e);
+                return Err(Error::msg(""));
+            }
             set_field_value(t, created, value, opts).map_err(|e| {
                 set_err = Some(e);
                 Error::msg("")
             })
         },
     );
+    if let Some(e) = over_budget {
+        return Err(e);
+    }
     if let Some(e) = set_err {
         return Err(e.or_at(&pos));
     }

@@ -250,7 +250,7 @@ fn errors() {
         ("- source: {kind: ConfigMap, name: nope}\n  targets: [{select: {kind: Deployment}}]", "nothing selected by ConfigMap.[noVer].[noGrp]/nope.[noNs]"),
         ("- source: {version: v1}\n  targets: [{select: {kind: Deployment}}]", "multiple matches for selector"),
         ("- source: {kind: ConfigMap, fieldPath: data.zzz}\n  targets: [{select: {kind: Deployment}}]", "fieldPath `data.zzz` is missing for replacement source ConfigMap.[noVer].[noGrp]/[noName].[noNs]"),
-        ("- source: {kind: ConfigMap, fieldPath: data.host, options: {delimiter: '.', index: 3}}\n  targets: [{select: {kind: Deployment}}]", "options.index 3 is out of bounds for value a.b.c"),
+        ("- source: {kind: ConfigMap, fieldPath: data.host, options: {delimiter: '.', index: 3}}\n  targets: [{select: {kind: Deployment}}]", "options.index 3 is out of bounds for the source value (3 pieces split at \".\")"),
         ("- source: {kind: ConfigMap, fieldPath: data.host}\n  targets: [{select: {kind: Deployment}, fieldPaths: [spec.foo.bar]}]", "unable to find field \"spec.foo.bar\" in replacement target"),
         ("- source: {kind: ConfigMap, fieldPath: data.host}\n  targets: [{select: {kind: Deployment}, fieldPaths: [spec.template.spec.containers.image]}]", "wrong node kind: expected MappingNode but got SequenceNode"),
         ("- source: {kind: ConfigMap, fieldPath: data.host}\n  targets: [{select: {kind: Deployment}, fieldPaths: ['spec.template.spec.containers[name=app].image']}]", "unable to find field"),

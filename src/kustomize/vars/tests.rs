@@ -170,7 +170,7 @@ fn expand_edge_cases() {
             None
         }
     };
-    let s = |x: &str| match expand(x, &look).0 {
+    let s = |x: &str| match expand(x, &look, &Pos::none()).unwrap().0 {
         Value::Str(s) => s,
         v => format!("{v:?}"),
     };

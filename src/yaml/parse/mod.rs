@@ -6,6 +6,8 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod flow;
+mod folded;
 mod resolve;
 #[cfg(test)]
 mod tests;
@@ -67,6 +69,9 @@ pub struct ParseOptions {
     pub dup_keys: DupKeys,
     /// Limits.
     pub limits: Limits,
+    /// Folded scalars (`>`) take the value kustomize prints: what yaml.v3 reads
+    /// back after writing them (see [`ParseOptions::kyaml`]).
+    pub go_folded: bool,
 }
 
 impl ParseOptions {
@@ -76,6 +81,17 @@ impl ParseOptions {
             schema: Schema::Resource,
             dup_keys: DupKeys::Error,
             limits: Limits::default(),
+            go_folded: false,
+        }
+    }
+    /// Options for what kustomize reads with kyaml and prints: resource files
+    /// and strategic-merge patches. As [`ParseOptions::resource`], and a folded
+    /// scalar holds what kustomize outputs for it (yaml.v3 writes it out and
+    /// reads it back, which adds a line break before more-indented lines).
+    pub fn kyaml() -> ParseOptions {
+        ParseOptions {
+            go_folded: true,
+            ..ParseOptions::resource()
         }
     }
     /// Options for kustomization files.
@@ -84,6 +100,7 @@ impl ParseOptions {
             schema: Schema::Yaml11,
             dup_keys: DupKeys::LastWins,
             limits: Limits::default(),
+            go_folded: false,
         }
     }
 }
@@ -140,7 +157,8 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
                 text.len(),
                 opts.limits.max_file_bytes
             ),
-        ));
+        )
+        .kind(crate::error::ErrorKind::Budget));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // YAML normalises line breaks in content to LF; the scanner does not accept
@@ -153,6 +171,22 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
     } else {
         text
     };
+    match parse_text(text, &file, opts) {
+        Err(e) if e.msg.starts_with("malformed YAML: invalid indentation") => {
+            // libyaml reads flow collections whatever their indentation
+            let Some((fixed, shifted)) = flow::reindent(text) else {
+                return Err(e);
+            };
+            let mut docs = parse_text(&fixed, &file, opts).map_err(|_| e)?;
+            flow::unshift(&mut docs, &shifted);
+            Ok(docs)
+        }
+        other => other,
+    }
+}
+
+/// [`parse_stream`] of text already decoded and normalised.
+fn parse_text(text: &str, file: &Arc<str>, opts: &ParseOptions) -> Result<Vec<Node>> {
     let mut b = Builder {
         file: file.clone(),
         opts: *opts,
@@ -174,7 +208,7 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
             None => break,
             Some(Err(e)) => {
                 let m = e.marker();
-                let pos = Pos::new(&file, m.line() as u32, m.col() as u32 + 1);
+                let pos = Pos::new(file, m.line() as u32, m.col() as u32 + 1);
                 if e.info() == "recursion limit exceeded" {
                     return Err(Error::at(
                         &pos,
@@ -187,6 +221,15 @@ pub fn parse_stream(text: &str, file: &str, opts: &ParseOptions) -> Result<Vec<N
                 return Err(Error::at(&pos, format!("malformed YAML: {}", e.info())));
             }
             Some(Ok((ev, span))) => {
+                if let Event::Scalar(v, ScalarStyle::Literal | ScalarStyle::Folded, ..) = &ev {
+                    if seps.tab_indented(v, &span, opts.go_folded) {
+                        let pos = Pos::new(file, span.start.line() as u32, 1);
+                        return Err(Error::at(
+                            &pos,
+                            "malformed YAML: found a tab character where an indentation space is expected",
+                        ));
+                    }
+                }
                 let ev = seps.fix(ev, &span);
                 if b.event(ev, span)? {
                     break;
@@ -245,6 +288,33 @@ impl<'t> LineSeparators<'t> {
             }
             ev => ev,
         }
+    }
+
+    /// libyaml (so go-yaml, kustomize) refuses a block scalar whose indentation
+    /// it must detect from a line that starts, after spaces, with a tab; saphyr
+    /// reads the tab as content. With an indentation indicator (`|2`) it is
+    /// content, but when kustomize writes the value out again (`round_trip`:
+    /// kyaml) yaml.v3 gives a value starting with a tab no indicator, and fails
+    /// reading it back.
+    fn tab_indented(&mut self, value: &str, span: &Span, round_trip: bool) -> bool {
+        if round_trip && value.starts_with('\t') {
+            return true;
+        }
+        if !value.trim_start_matches('\n').starts_with('\t') {
+            return false;
+        }
+        // the span starts at the first content character: the header is the
+        // last line before it that is not blank
+        let at = self.byte_offset(span.start.index());
+        let before = &self.text[..at.min(self.text.len())];
+        let header = before
+            .rsplit('\n')
+            .skip(1)
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        let header = header.split(" #").next().unwrap_or("").trim_end();
+        let indicator = header.rsplit([' ', '\t']).next().unwrap_or("");
+        indicator.starts_with(['|', '>']) && !indicator.contains(|c: char| c.is_ascii_digit())
     }
 
     fn byte_offset(&mut self, char_index: usize) -> usize {
@@ -453,7 +523,8 @@ impl Builder {
                             "alias expansion exceeds the budget of {} nodes (a YAML alias bomb?)",
                             self.opts.limits.max_alias_nodes
                         ),
-                    ));
+                    )
+                    .kind(crate::error::ErrorKind::Budget));
                 }
                 if self.alias_bytes > self.opts.limits.max_alias_bytes {
                     return Err(Error::at(
@@ -462,7 +533,8 @@ impl Builder {
                             "alias expansion exceeds the budget of {} bytes (a YAML alias bomb?)",
                             self.opts.limits.max_alias_bytes
                         ),
-                    ));
+                    )
+                    .kind(crate::error::ErrorKind::Budget));
                 }
                 // Checked above: the clone is bounded by the budgets.
                 let node = self.anchors[&id].0.clone();
@@ -478,6 +550,12 @@ impl Builder {
                     let mut t = text.into_owned();
                     t.pop();
                     text = t.into();
+                }
+                let is_key = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
+                if style == ScalarStyle::Folded && self.opts.go_folded && !is_key {
+                    if let Some(t) = folded::go_round_trip(&text) {
+                        text = t.into();
+                    }
                 }
                 let value = self.resolve(&text, style, tag.as_deref(), &pos)?;
                 let mut node = Node::new(value, pos);

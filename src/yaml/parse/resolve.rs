@@ -98,6 +98,17 @@ pub(super) fn parse_float(text: &str) -> Option<f64> {
         _ => {}
     }
     let b = text.as_bytes();
+    // A plain scalar starting with '.' goes to Go's ParseFloat as it is (not with
+    // its underscores removed, as one starting with a digit or sign does), and
+    // ParseFloat takes an underscore only between two digits (`._0`, `.0_` stay
+    // strings; proptest find).
+    if b.first() == Some(&b'.')
+        && !(0..b.len()).filter(|&i| b[i] == b'_').all(|i| {
+            i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        })
+    {
+        return None;
+    }
     let mut i = 0;
     if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
         i += 1;

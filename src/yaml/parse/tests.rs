@@ -175,3 +175,69 @@ fn overflowing_floats_stay_strings() {
     assert_eq!(d[0].get("c").unwrap().value, Value::Float(1e300));
     assert_eq!(d[0].get("d").unwrap().value, Value::Float(f64::INFINITY));
 }
+
+#[test]
+fn a_leading_dot_keeps_its_underscores_as_go_parse_float_does() {
+    // Proptest find: `._0` was read as the float 0 (kubectl keeps `._0` and `.0_`
+    // as strings, reads `.0_0` and `-._0` as 0 and `1_0.5` as 10.5).
+    let d = p("a: ._0\nb: .0_\nc: .0_0\nd: -._0\ne: 1_0.5\n");
+    assert_eq!(d[0].get("a").unwrap().as_str(), Some("._0"));
+    assert_eq!(d[0].get("b").unwrap().as_str(), Some(".0_"));
+    assert_eq!(d[0].get("c").unwrap().value, Value::Float(0.0));
+    assert_eq!(d[0].get("d").unwrap().value, Value::Float(-0.0));
+    assert_eq!(d[0].get("e").unwrap().value, Value::Float(10.5));
+}
+
+#[test]
+fn flow_collections_read_whatever_their_indentation_as_libyaml() {
+    let d = p("a:\n  b: [\n  1,\n2\n  ]\n  c: {x: 1,\ny: 2}\n");
+    let b = d[0].get_path(&["a", "b"]).unwrap().as_seq().unwrap();
+    assert_eq!(
+        b.iter().map(|n| n.value.clone()).collect::<Vec<_>>(),
+        [Value::Int(1), Value::Int(2)]
+    );
+    // positions are those of the file as written
+    assert_eq!((b[0].pos.line, b[0].pos.col), (3, 3));
+    assert_eq!((b[1].pos.line, b[1].pos.col), (4, 1));
+    let y = d[0].get_path(&["a", "c", "y"]).unwrap();
+    assert_eq!(
+        (y.value.clone(), y.pos.line, y.pos.col),
+        (Value::Int(2), 7, 4)
+    );
+    // other bad indentation is still refused, with the original error
+    let e = parse_stream(
+        "a:\n    b: 1\n  c: 2\n",
+        "f.yaml",
+        &ParseOptions::resource(),
+    )
+    .unwrap_err();
+    assert!(e.msg.contains("malformed YAML"), "{e}");
+    assert_eq!(e.pos.line, 3);
+}
+
+#[test]
+fn block_scalars_indented_by_a_tab_are_refused_as_libyaml_does() {
+    let k = |s: &str| parse_stream(s, "k.yaml", &ParseOptions::kustomization());
+    let r = |s: &str| parse_stream(s, "r.yaml", &ParseOptions::kyaml());
+    for s in [
+        "a: |\n  \tx\n",
+        "a: >-  # c\n\n  \tx\nb: 1\n",
+        "- |\n   \t\n   x\n",
+    ] {
+        let e = k(s).unwrap_err();
+        assert!(e.msg.contains("found a tab character"), "{s:?}: {e}");
+    }
+    // an indicator makes the tab content when read...
+    let d = k("a: |1\n  \tx\n").unwrap();
+    assert_eq!(d[0].get("a").unwrap().as_str(), Some(" \tx\n"));
+    let d = k("a: |2\n  \tx\n").unwrap();
+    assert_eq!(d[0].get("a").unwrap().as_str(), Some("\tx\n"));
+    // ...but kustomize cannot write a value starting with a tab back out
+    assert!(r("a: |2\n  \tx\n").is_err());
+    assert_eq!(
+        r("a: |2\n\n  \tx\n").unwrap()[0].get("a").unwrap().as_str(),
+        Some("\n\tx\n")
+    );
+    // a tab after content, and tabs in quoted scalars, are fine
+    assert!(r("a: |\n  x\n  \ty\nb: \"\\tz\"\n").is_ok());
+}

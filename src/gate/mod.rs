@@ -1,0 +1,230 @@
+//! The pipeline driver: the one place that runs the stages in order.
+//!
+//! resolve the revisions ([`crate::source::revision`]) → load the
+//! configuration → discover and render the overlays at both revisions and diff
+//! them ([`crate::diff`]) → run the rules ([`crate::policy`]) → a
+//! [`CheckOutcome`] that [`crate::report`] renders. No stage calls another
+//! stage's entry point; each is called from here.
+
+mod config;
+mod render;
+pub mod topology;
+
+pub use config::load_config;
+pub use render::{render_all, RenderFailure};
+
+use crate::diff::{self, DiffOptions, DiffReport, RenderedSides};
+use crate::error::Result;
+use crate::kustomize::remote::{FetchOptions, Mounted};
+use crate::kustomize::{Mode, RenderOptions, Renderer};
+use crate::policy::{self, CheckOutcome, LoadedConfig, OverlayInfo, RuleContext};
+use crate::source::{revision, ChangedFile, GitSource, Revision, Source};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Options of the commands that compare two revisions.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--config FILE`: read the configuration from this file on disk instead of
+    /// `.manifest-gate.yaml` at the base revision.
+    pub config: Option<PathBuf>,
+    /// Which renderer (`--renderer`).
+    pub mode: Mode,
+    /// Budgets for every render.
+    pub render: RenderOptions,
+    /// Render every overlay at both revisions (`diff --full`).
+    pub full: bool,
+    /// Key for Secret value markers (`None`: random per run).
+    pub secret_key: Option<Vec<u8>>,
+    /// `--fetch-remote`, `--cache-dir`: fetch the remote bases the base
+    /// configuration's `remote:` admits.
+    pub fetch: FetchOptions,
+}
+
+impl Options {
+    /// The diff's options, with the run's remote bases under `cfg`'s `remote:`.
+    fn diff_options(&self, s: &Sides, cfg: &crate::policy::Config) -> Result<DiffOptions> {
+        let max = self.render.limits.max_file_bytes as u64;
+        Ok(DiffOptions {
+            render: self.render.clone(),
+            secret_key: self.secret_key.clone(),
+            full: self.full,
+            mode: self.mode,
+            exclude: cfg.exclude_matcher.clone(),
+            remotes: self.fetch.remotes(&cfg.remote, &s.root, max)?,
+        })
+    }
+}
+
+/// Both revisions, resolved and opened.
+struct Sides {
+    root: PathBuf,
+    base_rev: Revision,
+    head_rev: Revision,
+    base: GitSource,
+    head: GitSource,
+    changed: Vec<ChangedFile>,
+}
+
+fn open_sides(repo: &Path, base: &str, head: &str, render: &RenderOptions) -> Result<Sides> {
+    let root = revision::discover_root(repo).unwrap_or_else(|| repo.to_path_buf());
+    let base_rev = revision::resolve(&root, base, "base")?;
+    let head_rev = revision::resolve(&root, head, "head")?;
+    let max = render.limits.max_file_bytes as u64;
+    let base_src = GitSource::open_commit_id(&root, &base_rev.id)?.with_max_file_bytes(max);
+    let head_src = GitSource::open_commit_id(&root, &head_rev.id)?.with_max_file_bytes(max);
+    let changed = revision::changed_files(&root, &base_rev.id, &head_rev.id)?;
+    Ok(Sides {
+        root,
+        base_rev,
+        head_rev,
+        base: base_src,
+        head: head_src,
+        changed,
+    })
+}
+
+/// Render and diff both sides. The changed paths are known even with `full`:
+/// they decide which unrenderable overlays the change reaches.
+fn run_diff(s: &Sides, opts: &DiffOptions) -> Result<(DiffReport, RenderedSides)> {
+    let changed: Option<BTreeSet<String>> = Some(revision::changed_paths(&s.changed));
+    let base_renderer =
+        Renderer::new(&s.base, opts.render.clone()).with_remotes(opts.remotes.clone());
+    let head_renderer = Renderer::new(&s.head, opts.render.clone())
+        .with_remotes(opts.remotes.clone())
+        .sharing_parses_with(&base_renderer);
+    let render_base = |dir: &str| crate::kustomize::render_with(&base_renderer, dir, opts.mode);
+    let render_head = |dir: &str| crate::kustomize::render_with(&head_renderer, dir, opts.mode);
+    let (overlays, sides) = diff::diff_sources(
+        &s.base,
+        &s.head,
+        changed.as_ref(),
+        &render_base,
+        &render_head,
+        opts,
+    )?;
+    let mut report = DiffReport {
+        base: s.base_rev.spec.clone(),
+        head: s.head_rev.spec.clone(),
+        base_commit: Some(s.base_rev.id.clone()),
+        head_commit: Some(s.head_rev.id.clone()),
+        overlays,
+        summary: Default::default(),
+    };
+    report.summary = report.summary();
+    Ok((report, sides))
+}
+
+/// Fail ("could not decide", exit 2) when the change reaches an overlay that
+/// does not render; the summary counts the final units (deployments included).
+fn decided(report: &mut DiffReport) -> Result<()> {
+    // Overlays that failed because the run's time ran out are not "unreached
+    // notes": a spent run budget is always "could not decide".
+    crate::kustomize::guard::run_deadline_check("")?;
+    report.summary = report.summary();
+    match report.undecided() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// The GitOps deployments of both sides as diff units (see [`topology::merge_deployments`]).
+fn with_deployments(
+    s: &Sides,
+    loaded: &LoadedConfig,
+    opts: &DiffOptions,
+    report: &mut DiffReport,
+    sides: &mut RenderedSides,
+) -> Result<()> {
+    let changed: Option<BTreeSet<String>> = if opts.full {
+        None
+    } else {
+        Some(revision::changed_paths(&s.changed))
+    };
+    topology::merge_deployments(
+        &s.base,
+        &s.head,
+        &loaded.config,
+        changed.as_ref(),
+        opts,
+        report,
+        sides,
+    )
+}
+
+/// Diff two revisions of the repository at `repo`, overlays labelled with the
+/// environments inferred from their paths (no configuration is read). Unrenderable
+/// overlays are outcomes in the report ([`DiffReport::undecided`] says whether
+/// the run is decidable).
+pub fn diff_revisions(
+    repo: &Path,
+    base: &str,
+    head: &str,
+    opts: &DiffOptions,
+) -> Result<(DiffReport, RenderedSides)> {
+    let s = open_sides(repo, base, head, &opts.render)?;
+    let (mut report, sides) = run_diff(&s, opts)?;
+    policy::set_environments(&policy::Config::inferred(), &mut report);
+    Ok((report, sides))
+}
+
+/// `manifest-gate diff`: the rendered diff, overlays labelled with the
+/// environments the configuration assigns.
+pub fn diff(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<DiffReport> {
+    let s = open_sides(repo, base, head, &opts.render)?;
+    let loaded = load_config(&s.base, base, opts.config.as_deref())?;
+    let dopts = opts.diff_options(&s, &loaded.config)?;
+    let (mut report, mut sides) = run_diff(&s, &dopts)?;
+    with_deployments(&s, &loaded, &dopts, &mut report, &mut sides)?;
+    decided(&mut report)?;
+    policy::set_environments(&loaded.config, &mut report);
+    Ok(report)
+}
+
+/// `manifest-gate check`: judge the change from `base` to `head`.
+pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<CheckOutcome> {
+    let s = open_sides(repo, base, head, &opts.render)?;
+    let loaded = load_config(&s.base, base, opts.config.as_deref())?;
+    let dopts = opts.diff_options(&s, &loaded.config)?;
+    let (mut report, mut sides) = run_diff(&s, &dopts)?;
+    with_deployments(&s, &loaded, &dopts, &mut report, &mut sides)?;
+    decided(&mut report)?;
+    policy::set_environments(&loaded.config, &mut report);
+    // The rules see the fetched remote bases too (snippets of their files).
+    let mounted = |inner| Mounted {
+        inner,
+        remotes: dopts.remotes.clone(),
+    };
+    let (base_src, head_src) = (mounted(&s.base), mounted(&s.head));
+    let cx = RuleContext::new(&loaded, &report, &sides, &s.changed, &base_src, &head_src);
+    let (diagnostics, texts) = policy::evaluate(&cx)?;
+    let (touched, unassigned) = (cx.touched.clone(), cx.unassigned.clone());
+    drop(cx);
+    Ok(CheckOutcome {
+        base: base.to_string(),
+        head: head.to_string(),
+        config_source: loaded.source,
+        touched,
+        unassigned,
+        diagnostics,
+        report,
+        texts,
+    })
+}
+
+/// `manifest-gate overlays`: every overlay at `rev` with its environment, and
+/// the GitOps topology that decided the environments of deployed overlays.
+pub fn overlays(
+    repo: &Path,
+    rev: &str,
+    config: Option<&Path>,
+) -> Result<(LoadedConfig, Vec<OverlayInfo>, crate::topology::Topology)> {
+    let root = revision::discover_root(repo).unwrap_or_else(|| repo.to_path_buf());
+    let r = revision::resolve(&root, rev, "")?;
+    let src = GitSource::open_commit_id(&root, &r.id)?;
+    let loaded = load_config(&src, rev, config)?;
+    let dirs = diff::discover(&src as &dyn Source)?.overlays();
+    let topo = topology::discover(&src, &loaded.config)?;
+    let table = policy::overlay_table(&loaded.config, dirs, &topo);
+    Ok((loaded, table, topo))
+}

@@ -1,0 +1,540 @@
+//! The static closure of a kustomization: every repository path its
+//! kustomization files name, followed recursively through local
+//! kustomizations, with symlinks resolved. It is computed from the
+//! kustomization files alone (no rendering), so it exists even for an overlay
+//! that fails to render, and tells whether a change can reach that overlay.
+//!
+//! Parsing here is tolerant: a kustomization the renderer would reject still
+//! contributes every path it names. An unreadable or unparsable file makes
+//! the closure unknown (fail closed: every change reaches it). Remote entries
+//! are collected, never followed.
+
+use super::kustomization::FILE_NAMES;
+use super::remote::is_remote;
+use crate::source::{file_name, join, parent, EntryKind, Source};
+use crate::yaml::{decode, parse_stream, Node, ParseOptions, Value};
+use std::collections::BTreeSet;
+
+/// Most kustomization files one closure follows.
+pub const MAX_KUSTOMIZATIONS: usize = 4096;
+/// Most paths one closure records.
+pub const MAX_PATHS: usize = 100_000;
+
+/// The static closure of one kustomization directory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Closure {
+    /// Every path named (files, kustomization files, missing paths that
+    /// would be read if created), with each symlink followed and its target.
+    pub paths: BTreeSet<String>,
+    /// Directories whose whole content is an input (helm chart homes).
+    pub trees: BTreeSet<String>,
+    /// Every kustomization directory followed (the overlay's own first).
+    pub kustomizations: BTreeSet<String>,
+    /// Remote references, as written.
+    pub remote: Vec<String>,
+    /// The closure is not fully known (a cap was hit, or a kustomization file
+    /// cannot be read or parsed, so what it names is unknown): any change
+    /// reaches it.
+    pub unknown: bool,
+}
+
+impl Closure {
+    /// Whether a change to `changed` (paths already resolved through
+    /// symlinks at both revisions) reaches this closure: a changed path is in
+    /// it or under one of its trees, or a kustomization file is added,
+    /// removed or renamed in one of its kustomization directories.
+    pub fn reached_by(&self, changed: &BTreeSet<String>) -> bool {
+        if self.unknown {
+            return !changed.is_empty();
+        }
+        changed.iter().any(|c| {
+            self.paths.contains(c)
+                || self.trees.iter().any(|t| under(c, t))
+                || (FILE_NAMES.contains(&file_name(c)) && self.kustomizations.contains(parent(c)))
+        })
+    }
+}
+
+/// Whether `path` is `dir` or below it.
+fn under(path: &str, dir: &str) -> bool {
+    dir.is_empty()
+        || path == dir
+        || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
+}
+
+/// The static closure of the kustomization in `dir`.
+pub fn closure(src: &dyn Source, dir: &str) -> Closure {
+    let mut c = Closure::default();
+    let mut queue = vec![dir.to_string()];
+    let mut seen_phys = BTreeSet::new();
+    while let Some(d) = queue.pop() {
+        if c.kustomizations.len() >= MAX_KUSTOMIZATIONS || c.paths.len() >= MAX_PATHS {
+            c.unknown = true;
+            break;
+        }
+        let phys = physical(src, &d);
+        add(src, &mut c, &d);
+        if !seen_phys.insert(phys.clone()) {
+            continue;
+        }
+        c.kustomizations.insert(d.clone());
+        c.kustomizations.insert(phys);
+        let Some(file) = kustomization_file(src, &d) else {
+            // Every name a kustomization file could take, so creating one reaches.
+            for n in FILE_NAMES {
+                add(src, &mut c, &child(&d, n));
+            }
+            continue;
+        };
+        add(src, &mut c, &file);
+        let Some(doc) = read_doc(src, &file) else {
+            c.unknown = true;
+            continue;
+        };
+        let mut refs = references(&doc, &d);
+        refs.extend(plugin_config_refs(src, &doc, &d, &mut c));
+        for r in refs {
+            match r {
+                Ref::Remote(s) => c.remote.push(s),
+                Ref::Tree(p) => {
+                    add(src, &mut c, &p);
+                    c.trees.insert(physical(src, &p));
+                    c.trees.insert(p);
+                }
+                Ref::File(p) => add(src, &mut c, &p),
+                Ref::Any(p) => {
+                    add(src, &mut c, &p);
+                    match src.entry(&p).ok().flatten() {
+                        Some(EntryKind::Dir) => queue.push(p),
+                        // Missing: creating it, as a file or as a kustomization, reaches.
+                        None => {
+                            c.trees.insert(p);
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+    }
+    c
+}
+
+/// The paths named inside plugin configurations (`generators`,
+/// `transformers`, `validators`: files, or inline YAML): a PatchTransformer's
+/// `path`, a generator's `files`/`envs`, a ReplacementTransformer's
+/// `replacements[].path`, … all relative to the kustomization directory. An
+/// unreadable or unparsable configuration file makes the closure unknown.
+fn plugin_config_refs(src: &dyn Source, doc: &Node, dir: &str, c: &mut Closure) -> Vec<Ref> {
+    let mut configs: Vec<Node> = Vec::new();
+    for section in PLUGIN_SECTIONS {
+        for s in strings(doc.get(section)) {
+            let parsed = if s.contains('\n') {
+                parse_stream(s, dir, &ParseOptions::resource()).ok()
+            } else {
+                let Ok(p) = join(dir, s.trim()) else { continue };
+                if is_remote(s) || src.entry(&p).ok().flatten() != Some(EntryKind::File) {
+                    continue; // remote, a directory (followed as a kustomization) or missing
+                }
+                src.read(&p)
+                    .ok()
+                    .and_then(|b| decode(&b, &p).ok())
+                    .and_then(|t| parse_stream(&t, &p, &ParseOptions::resource()).ok())
+            };
+            match parsed {
+                Some(docs) => configs.extend(docs),
+                None => c.unknown = true,
+            }
+        }
+        for item in seq(doc.get(section)).filter(|n| n.is_map()) {
+            configs.push(item.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for cfg in &configs {
+        // A plugin configuration names files with the kustomization's own
+        // fields (`path`, `paths`, `files`, `envs`, `env`, `replacements`).
+        if let Some(p) = cfg.get("path").and_then(Node::as_str) {
+            out.extend(file_ref(p, dir));
+        }
+        for p in strings(cfg.get("paths")) {
+            out.extend(file_ref(p, dir));
+        }
+        if cfg.is_map() {
+            // Generators list their inputs at the top level; wrap them so the
+            // generator rules of `references` apply.
+            let gen = Node::new(Value::Seq(vec![cfg.clone()]), cfg.pos.clone());
+            let mut wrapper = Node::map(cfg.pos.clone());
+            wrapper.set("configMapGenerator", gen);
+            if let Some(r) = cfg.get("replacements") {
+                wrapper.set("replacements", r.clone());
+            }
+            out.extend(references(&wrapper, dir));
+        }
+    }
+    out
+}
+
+fn file_ref(p: &str, dir: &str) -> Option<Ref> {
+    if is_remote(p) {
+        return Some(Ref::Remote(p.to_string()));
+    }
+    join(dir, p.trim()).ok().map(Ref::File)
+}
+
+/// Record `path` with every path its resolution depends on.
+fn add(src: &dyn Source, c: &mut Closure, path: &str) {
+    for p in src.trace(path) {
+        c.paths.insert(p);
+    }
+}
+
+/// The symlink-free path of `path` (itself when it does not resolve).
+pub(crate) fn physical(src: &dyn Source, path: &str) -> String {
+    if path.is_empty() {
+        return String::new();
+    }
+    match src.entry(path) {
+        Ok(Some(_)) => src.trace(path).pop().unwrap_or_else(|| path.to_string()),
+        _ => path.to_string(),
+    }
+}
+
+fn child(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// The kustomization file of `dir` (the first name kustomize looks for).
+pub(crate) fn kustomization_file(src: &dyn Source, dir: &str) -> Option<String> {
+    FILE_NAMES
+        .iter()
+        .map(|n| child(dir, n))
+        .find(|f| src.entry(f).ok().flatten() == Some(EntryKind::File))
+}
+
+/// The first document of a kustomization file, parsed without validation;
+/// `None` when it cannot be read or parsed.
+pub(crate) fn read_doc(src: &dyn Source, file: &str) -> Option<Node> {
+    let bytes = src.read(file).ok()?;
+    let text = decode(&bytes, file).ok()?;
+    parse_stream(&text, file, &ParseOptions::kustomization())
+        .ok()?
+        .into_iter()
+        .next()
+}
+
+/// One path a kustomization names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Ref {
+    /// A file or a kustomization directory (`resources`, `bases`, `components`,
+    /// plugin entries).
+    Any(String),
+    /// A file.
+    File(String),
+    /// A directory read as a whole.
+    Tree(String),
+    /// A remote reference, as written.
+    Remote(String),
+}
+
+/// Sections listing kustomizations or files.
+const ANY_SECTIONS: [&str; 3] = ["resources", "bases", "components"];
+/// Sections listing plugin configurations: file or directory paths, or inline YAML.
+const PLUGIN_SECTIONS: [&str; 3] = ["generators", "transformers", "validators"];
+/// Sections listing file paths.
+const FILE_SECTIONS: [&str; 2] = ["crds", "configurations"];
+
+/// Every path a kustomization document in `dir` names.
+pub(crate) fn references(doc: &Node, dir: &str) -> Vec<Ref> {
+    let mut out = Vec::new();
+    let mut push = |s: &str, make: fn(String) -> Ref| {
+        let s = s.trim();
+        if s.is_empty() {
+            return;
+        }
+        if is_remote(s) {
+            out.push(Ref::Remote(s.to_string()));
+        } else if let Ok(p) = join(dir, s) {
+            out.push(make(p));
+        }
+    };
+    for section in ANY_SECTIONS {
+        for s in strings(doc.get(section)) {
+            push(s, Ref::Any);
+        }
+    }
+    for section in PLUGIN_SECTIONS {
+        for s in strings(doc.get(section)).filter(|s| !s.contains('\n')) {
+            push(s, Ref::Any);
+        }
+    }
+    for section in FILE_SECTIONS {
+        for s in strings(doc.get(section)) {
+            push(s, Ref::File);
+        }
+    }
+    // patchesStrategicMerge: file paths or inline patches.
+    for s in strings(doc.get("patchesStrategicMerge")).filter(|s| !s.contains('\n')) {
+        push(s, Ref::File);
+    }
+    for section in ["patches", "patchesJson6902", "replacements"] {
+        for item in seq(doc.get(section)) {
+            if let Some(s) = item.get("path").and_then(Node::as_str) {
+                push(s, Ref::File);
+            }
+        }
+    }
+    for section in ["configMapGenerator", "secretGenerator"] {
+        for item in seq(doc.get(section)) {
+            for s in strings(item.get("files")) {
+                // `key=path` or `path`.
+                let path = s.split_once('=').map_or(s, |(_, p)| p);
+                push(path, Ref::File);
+            }
+            for s in strings(item.get("envs")) {
+                push(s, Ref::File);
+            }
+            if let Some(s) = item.get("env").and_then(Node::as_str) {
+                push(s, Ref::File);
+            }
+        }
+    }
+    if let Some(s) = doc
+        .get("openapi")
+        .and_then(|o| o.get("path"))
+        .and_then(Node::as_str)
+    {
+        push(s, Ref::File);
+    }
+    helm_refs(doc, &mut push);
+    out
+}
+
+/// Records one named path with how it is read.
+type Push<'a> = dyn FnMut(&str, fn(String) -> Ref) + 'a;
+
+/// Helm inputs: values files and the chart home (read as a whole).
+fn helm_refs(doc: &Node, push: &mut Push) {
+    let charts: Vec<&Node> = seq(doc.get("helmCharts"))
+        .chain(seq(doc.get("helmChartInflationGenerator")))
+        .collect();
+    for item in &charts {
+        if let Some(s) = item.get("valuesFile").and_then(Node::as_str) {
+            push(s, Ref::File);
+        }
+        for s in strings(item.get("additionalValuesFiles")) {
+            push(s, Ref::File);
+        }
+        if let Some(s) = item.get("chartHome").and_then(Node::as_str) {
+            push(s, Ref::Tree);
+        }
+    }
+    let home = doc
+        .get("helmGlobals")
+        .and_then(|g| g.get("chartHome"))
+        .and_then(Node::as_str);
+    match home {
+        Some(h) => push(h, Ref::Tree),
+        None if !charts.is_empty() => push("charts", Ref::Tree),
+        None => {}
+    }
+}
+
+fn seq(n: Option<&Node>) -> impl Iterator<Item = &Node> {
+    n.and_then(Node::as_seq).into_iter().flatten()
+}
+
+/// The string entries of a sequence (a lone string counts as one entry).
+fn strings(n: Option<&Node>) -> Box<dyn Iterator<Item = &str> + '_> {
+    match n.map(|n| &n.value) {
+        Some(Value::Str(s)) => Box::new(std::iter::once(s.as_str())),
+        _ => Box::new(seq(n).filter_map(Node::as_str)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FsSource;
+
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for (p, s) in files {
+            let f = d.path().join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, s).unwrap();
+        }
+        d
+    }
+
+    fn set(v: &[&str]) -> BTreeSet<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn every_section_is_followed() {
+        let d = tree(&[
+            (
+                "o/kustomization.yaml",
+                "resources: [../base, r.yaml, https://example.com/x.yaml]\n\
+                 components: [../comp]\n\
+                 patches: [{path: p.yaml}, {patch: 'inline'}]\n\
+                 patchesStrategicMerge: [psm.yaml]\n\
+                 patchesJson6902: [{path: j.yaml, target: {kind: X}}]\n\
+                 configMapGenerator: [{name: c, files: [k=f.txt, g.txt], envs: [e.env], env: old.env}]\n\
+                 secretGenerator: [{name: s, files: [s.txt]}]\n\
+                 replacements: [{path: repl.yaml}]\n\
+                 configurations: [conf.yaml]\n\
+                 crds: [crd.json]\n\
+                 openapi: {path: schema.json}\n\
+                 generators: [gen]\n\
+                 transformers: [t.yaml, \"inline: x\\nkind: Y\\n\"]\n\
+                 helmCharts: [{name: c, valuesFile: v.yaml, additionalValuesFiles: [v2.yaml]}]\n\
+                 unknownField: 1\n",
+            ),
+            ("base/kustomization.yml", "resources: [cm.yaml]\n"),
+            ("comp/Kustomization", "kind: Component\n"),
+            ("o/gen/kustomization.yaml", "resources: [g.yaml]\n"),
+        ]);
+        let src = FsSource::new(d.path()).unwrap();
+        let c = closure(&src, "o");
+        for p in [
+            "o/kustomization.yaml",
+            "base/kustomization.yml",
+            "base/cm.yaml",
+            "comp/Kustomization",
+            "o/r.yaml",
+            "o/p.yaml",
+            "o/psm.yaml",
+            "o/j.yaml",
+            "o/f.txt",
+            "o/g.txt",
+            "o/e.env",
+            "o/old.env",
+            "o/s.txt",
+            "o/repl.yaml",
+            "o/conf.yaml",
+            "o/crd.json",
+            "o/schema.json",
+            "o/gen/kustomization.yaml",
+            "o/gen/g.yaml",
+            "o/t.yaml",
+            "o/v.yaml",
+            "o/v2.yaml",
+        ] {
+            assert!(c.paths.contains(p), "{p} missing from {:?}", c.paths);
+        }
+        assert_eq!(c.remote, ["https://example.com/x.yaml"]);
+        assert!(c.trees.contains("o/charts"));
+        assert!(c.reached_by(&set(&["o/charts/c/values.yaml"])));
+        assert!(c.reached_by(&set(&["o/missing-before.yaml", "o/r.yaml"])));
+        assert!(c.reached_by(&set(&["base/kustomization.yaml"])));
+        assert!(!c.reached_by(&set(&["docs/README.md", "other/x.yaml"])));
+        assert!(!c.reached_by(&set(&["o/unrelated.yaml"])));
+    }
+
+    #[test]
+    fn unparsable_and_missing_kustomizations() {
+        let d = tree(&[
+            ("a/kustomization.yaml", "resources: [../b, ../c]\n"),
+            ("b/kustomization.yaml", "resources: [\n"),
+            ("c/x.yaml", "kind: X\n"),
+        ]);
+        let src = FsSource::new(d.path()).unwrap();
+        let c = closure(&src, "a");
+        assert!(c.paths.contains("b/kustomization.yaml"));
+        // b cannot be parsed: what it names is unknown, any change reaches a.
+        assert!(c.unknown);
+        assert!(c.reached_by(&set(&["docs/x.md"])));
+        assert!(!c.reached_by(&set(&[])));
+        let c = closure(&src, "c");
+        assert!(!c.unknown);
+        // c has no kustomization: creating one reaches it.
+        assert!(c.reached_by(&set(&["c/kustomization.yaml"])));
+        assert!(c.reached_by(&set(&["c/Kustomization"])));
+        assert!(!c.reached_by(&set(&["c/x.yaml"])));
+        // A missing base: creating it reaches.
+        let d = tree(&[("a/kustomization.yaml", "resources: [../gone]\n")]);
+        let src = FsSource::new(d.path()).unwrap();
+        let c = closure(&src, "a");
+        assert!(c.reached_by(&set(&["gone/kustomization.yaml"])));
+        assert!(c.reached_by(&set(&["gone"])));
+        assert!(!c.reached_by(&set(&["gone2/kustomization.yaml"])));
+    }
+
+    #[test]
+    fn plugin_configurations_name_files() {
+        let d = tree(&[
+            (
+                "o/kustomization.yaml",
+                "transformers:\n- t.yaml\n- |\n  apiVersion: builtin\n  kind: PatchTransformer\n  metadata: {name: i}\n  path: inline-patch.yaml\n\
+                 generators: [g.yaml]\n",
+            ),
+            (
+                "o/t.yaml",
+                "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: p}\npath: patch.yaml\n---\n\
+                 apiVersion: builtin\nkind: ReplacementTransformer\nmetadata: {name: r}\nreplacements: [{path: r.yaml}]\n",
+            ),
+            (
+                "o/g.yaml",
+                "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata: {name: g}\nfiles: [k=f.txt]\nenvs: [e.env]\n",
+            ),
+        ]);
+        let src = FsSource::new(d.path()).unwrap();
+        let c = closure(&src, "o");
+        for p in [
+            "o/t.yaml",
+            "o/patch.yaml",
+            "o/inline-patch.yaml",
+            "o/r.yaml",
+            "o/g.yaml",
+            "o/f.txt",
+            "o/e.env",
+        ] {
+            assert!(c.paths.contains(p), "{p} missing from {:?}", c.paths);
+        }
+        assert!(!c.unknown);
+        std::fs::write(d.path().join("o/t.yaml"), "a: [\n").unwrap();
+        assert!(closure(&src, "o").unknown);
+    }
+
+    #[test]
+    fn cycles_terminate() {
+        let d = tree(&[
+            ("a/kustomization.yaml", "resources: [../b]\n"),
+            ("b/kustomization.yaml", "resources: [../a]\n"),
+        ]);
+        let src = FsSource::new(d.path()).unwrap();
+        let c = closure(&src, "a");
+        assert_eq!(c.kustomizations, set(&["a", "b"]));
+        assert!(!c.unknown);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_resolved() {
+        let d = tree(&[
+            ("shared/prod-deploy.yaml", "kind: X\n"),
+            ("base/kustomization.yaml", "resources: [b.yaml]\n"),
+            (
+                "overlays/prod/kustomization.yaml",
+                "resources: [deploy.yaml, base]\n",
+            ),
+        ]);
+        std::os::unix::fs::symlink(
+            "../../shared/prod-deploy.yaml",
+            d.path().join("overlays/prod/deploy.yaml"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("../../base", d.path().join("overlays/prod/base")).unwrap();
+        let src = FsSource::new(d.path()).unwrap();
+        let c = closure(&src, "overlays/prod");
+        assert!(c.reached_by(&set(&["shared/prod-deploy.yaml"])));
+        assert!(c.reached_by(&set(&["base/b.yaml"])));
+        assert!(c.reached_by(&set(&["overlays/prod/base"])));
+        assert!(!c.reached_by(&set(&["shared/other.yaml"])));
+    }
+}
