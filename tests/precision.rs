@@ -1,0 +1,254 @@
+//! Verdicts precise enough to trust (issue 12, items 5–7), through the binary on
+//! small git repositories without a configuration file: environment inference
+//! from paths, `promotion-order` per field and per list element against the same
+//! app's counterpart, and `unexpected-kind` by whole-word file names.
+
+mod common;
+
+use common::TestRepo;
+use serde_json::Value;
+use std::process::Command;
+
+/// `check` of the last commit against the one before: (exit code, JSON, text output).
+fn check(repo: &TestRepo) -> (i32, Value, String) {
+    let n = repo.commits.len();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_manifest-gate"))
+            .args(["check", "--base"])
+            .arg(format!("c{}", n - 2))
+            .arg("--head")
+            .arg(format!("c{}", n - 1))
+            .arg("--repo")
+            .arg(repo.path())
+            .args(extra)
+            .output()
+            .expect("manifest-gate runs")
+    };
+    let json = run(&["--format", "json"]);
+    let stdout = String::from_utf8_lossy(&json.stdout);
+    let v: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}{}", String::from_utf8_lossy(&json.stderr)));
+    let text = run(&[]);
+    let code = json.status.code().unwrap_or(-1);
+    assert_eq!(text.status.code().unwrap_or(-1), code, "text and JSON agree");
+    (code, v, String::from_utf8_lossy(&text.stdout).to_string())
+}
+
+/// The diagnostics of one rule.
+fn of_rule<'a>(v: &'a Value, rule: &str) -> Vec<&'a Value> {
+    v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == rule)
+        .collect()
+}
+
+/// Every note of a diagnostic, one per line.
+fn notes(d: &Value) -> String {
+    d["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+const ROLE: &str = "apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: reader
+rules: []
+";
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: debug-shell
+spec:
+  selector:
+    matchLabels:
+      app: debug-shell
+  template:
+    metadata:
+      labels:
+        app: debug-shell
+    spec:
+      containers:
+        - name: shell
+          image: busybox
+";
+
+/// One app with a base and a single (dev) overlay: a change in it touches one environment.
+fn one_overlay(resources: &str) -> TestRepo {
+    let base = format!("resources:\n{resources}");
+    TestRepo::build(&[&[
+        ("app/base/kustomization.yaml", Some(base.as_str())),
+        ("app/base/role.yaml", Some(ROLE)),
+        (
+            "app/overlays/dev/kustomization.yaml",
+            Some("resources:\n- ../../base\n"),
+        ),
+    ]])
+}
+
+#[test]
+fn unexpected_kind_reads_whole_words_of_file_names() {
+    let mut repo = one_overlay("- role.yaml\n");
+    let crb = "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: jobs-admin
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: jobs-admin
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: jobs-admin
+subjects:
+  - kind: Group
+    name: jobs
+    apiGroup: rbac.authorization.k8s.io
+";
+    let ingress_nginx = "apiVersion: v1
+kind: Namespace
+metadata:
+  name: ingress-nginx
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: ingress-nginx
+  namespace: ingress-nginx
+spec:
+  url: https://kubernetes.github.io/ingress-nginx
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: ingress-nginx
+  namespace: ingress-nginx
+spec:
+  chart:
+    spec:
+      chart: ingress-nginx
+";
+    let namespace_ci = "apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: ci
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://git.example.com/other/ci.git
+    path: deploy
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: ci
+";
+    let backstage = "apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: svc
+spec:
+  type: service
+";
+    let schema = "type: object\nproperties:\n  kind:\n    type: string\n";
+    repo.commit(&[
+        (
+            "app/base/kustomization.yaml",
+            Some("resources:\n- role.yaml\n- jobs-admin-crb.yaml\n"),
+        ),
+        ("app/base/jobs-admin-crb.yaml", Some(crb)),
+        ("infra/ingress-nginx.yaml", Some(ingress_nginx)),
+        ("argo/namespace-ci.yaml", Some(namespace_ci)),
+        ("catalog-info.yaml", Some(backstage)),
+        ("app/base/svc.fluxschema.yml", Some(schema)),
+    ]);
+    let (code, v, out) = check(&repo);
+    assert!(of_rule(&v, "unexpected-kind").is_empty(), "{out}");
+    assert_eq!(code, 0, "{out}");
+
+    // A Deployment in the binding file is still caught, named by its last word.
+    let with_deploy = format!("{crb}---\n{DEPLOYMENT}");
+    repo.commit(&[("app/base/jobs-admin-crb.yaml", Some(with_deploy.as_str()))]);
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 1, "{out}");
+    let uk = of_rule(&v, "unexpected-kind");
+    assert!(
+        uk.iter().any(|d| d["message"]
+            .as_str()
+            .unwrap()
+            .contains("holds a Deployment, but its name says it holds ClusterRoleBinding")),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_deployment_appended_to_role_yaml_still_fails() {
+    let mut repo = one_overlay("- role.yaml\n");
+    let appended = format!("{ROLE}---\n{DEPLOYMENT}");
+    repo.commit(&[("app/base/role.yaml", Some(appended.as_str()))]);
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 1, "{out}");
+    let uk = of_rule(&v, "unexpected-kind");
+    assert!(!uk.is_empty(), "{out}");
+    assert_eq!(uk[0]["path"], "app/base/role.yaml");
+    assert_eq!(uk[0]["line"], 8, "the Deployment's kind line: {out}");
+}
+
+const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  level: info\n";
+
+/// An overlay of `app/base` setting the ConfigMap's `level`.
+fn level_overlay(level: &str) -> String {
+    format!("resources:\n- ../../app/base\npatches:\n- patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: app\n    data:\n      level: {level}\n")
+}
+
+fn touched(v: &Value) -> Vec<&str> {
+    v["touched_environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_outermost_environment_word_wins_and_a_tie_is_a_warning_not_a_guess() {
+    let info = level_overlay("info");
+    let debug = level_overlay("debug");
+    let mut repo = TestRepo::build(&[&[
+        ("app/base/kustomization.yaml", Some("resources:\n- cm.yaml\n")),
+        ("app/base/cm.yaml", Some(CM)),
+        // A staging cluster named lightwell-dev: staging, not dev.
+        ("staging/lightwell-dev/kustomization.yaml", Some(info.as_str())),
+        ("dev/kustomization.yaml", Some(info.as_str())),
+        ("shared/prod-staging/kustomization.yaml", Some(info.as_str())),
+    ]]);
+    repo.commit(&[("staging/lightwell-dev/kustomization.yaml", Some(debug.as_str()))]);
+    let (_, v, out) = check(&repo);
+    assert_eq!(touched(&v), ["staging"], "{out}");
+    assert!(of_rule(&v, "single-environment").is_empty(), "{out}");
+
+    // Two environment words in one segment: a warning naming both, no environment.
+    repo.commit(&[("shared/prod-staging/kustomization.yaml", Some(debug.as_str()))]);
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 0, "a warning does not fail: {out}");
+    assert!(touched(&v).is_empty(), "never guessed: {out}");
+    let w = of_rule(&v, "unassigned-change");
+    assert_eq!(w.len(), 1, "{out}");
+    assert_eq!(w[0]["severity"], "warning");
+    let msg = w[0]["message"].as_str().unwrap();
+    assert!(msg.contains("environment is ambiguous"), "{msg}");
+    assert!(
+        msg.contains("'prod' (prod) and 'staging' (staging)"),
+        "names the conflicting words: {msg}"
+    );
+    assert!(out.contains("'prod' (prod) and 'staging' (staging)"), "{out}");
+}
