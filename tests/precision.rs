@@ -228,7 +228,7 @@ fn the_outermost_environment_word_wins_and_a_tie_is_a_warning_not_a_guess() {
         ("app/base/cm.yaml", Some(CM)),
         // A staging cluster named lightwell-dev: staging, not dev.
         ("staging/lightwell-dev/kustomization.yaml", Some(info.as_str())),
-        ("dev/kustomization.yaml", Some(info.as_str())),
+        ("dev/web/kustomization.yaml", Some(info.as_str())),
         ("shared/prod-staging/kustomization.yaml", Some(info.as_str())),
     ]]);
     repo.commit(&[("staging/lightwell-dev/kustomization.yaml", Some(debug.as_str()))]);
