@@ -252,3 +252,178 @@ fn the_outermost_environment_word_wins_and_a_tie_is_a_warning_not_a_guess() {
     );
     assert!(out.contains("'prod' (prod) and 'staging' (staging)"), "{out}");
 }
+
+const WEB: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: web:1
+          args: [--log=info]
+";
+
+/// An overlay of `web/base` whose container runs with `args`.
+fn args_overlay(args: &[&str]) -> String {
+    let list: Vec<String> = args.iter().map(|a| format!("\"{a}\"")).collect();
+    format!(
+        "resources:\n- ../base\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      template:\n        spec:\n          containers:\n          - name: web\n            args: [{}]\n",
+        list.join(", ")
+    )
+}
+
+#[test]
+fn promotion_order_compares_scalar_lists_as_multisets() {
+    let staging = args_overlay(&["--env=staging"]);
+    let prod = args_overlay(&["--env=prod"]);
+    let mut repo = TestRepo::build(&[&[
+        ("web/base/kustomization.yaml", Some("resources:\n- deploy.yaml\n")),
+        ("web/base/deploy.yaml", Some(WEB)),
+        ("web/staging/kustomization.yaml", Some(staging.as_str())),
+        ("web/prod/kustomization.yaml", Some(prod.as_str())),
+    ]]);
+    // prod first: staging's list does not have the new element.
+    let prod_new = args_overlay(&["--env=prod", "--new-flag"]);
+    repo.commit(&[("web/prod/kustomization.yaml", Some(prod_new.as_str()))]);
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 1, "{out}");
+    let po = of_rule(&v, "promotion-order");
+    assert_eq!(po.len(), 1, "{out}");
+    assert!(
+        notes(po[0]).contains(r#"args: element "--new-flag" is added here but absent from web/staging"#),
+        "{out}"
+    );
+
+    // staging first (its own entry stays), then prod: each step passes.
+    let mut repo = TestRepo::build(&[&[
+        ("web/base/kustomization.yaml", Some("resources:\n- deploy.yaml\n")),
+        ("web/base/deploy.yaml", Some(WEB)),
+        ("web/staging/kustomization.yaml", Some(staging.as_str())),
+        ("web/prod/kustomization.yaml", Some(prod.as_str())),
+    ]]);
+    let staging_new = args_overlay(&["--new-flag", "--env=staging"]);
+    repo.commit(&[("web/staging/kustomization.yaml", Some(staging_new.as_str()))]);
+    repo.commit(&[("web/prod/kustomization.yaml", Some(prod_new.as_str()))]);
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 0, "{out}");
+    assert!(of_rule(&v, "promotion-order").is_empty(), "{out}");
+
+    // Removing an element staging still has fails, naming it.
+    repo.commit(&[("web/prod/kustomization.yaml", Some(prod.as_str()))]);
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        notes(of_rule(&v, "promotion-order")[0])
+            .contains(r#"element "--new-flag" is removed here but still in web/staging"#),
+        "{out}"
+    );
+}
+
+/// A base ConfigMap `name` and an overlay of it at `level`, for app `app`.
+fn app_files(app: &str, envs: &[(&str, &str)]) -> Vec<(String, String)> {
+    let cm = CM.replace("name: app", &format!("name: {app}"));
+    let mut out = vec![
+        (format!("{app}/base/kustomization.yaml"), "resources:\n- cm.yaml\n".to_string()),
+        (format!("{app}/base/cm.yaml"), cm),
+    ];
+    for (dir, level) in envs {
+        out.push((
+            format!("{app}/{dir}/kustomization.yaml"),
+            format!("resources:\n- ../base\npatches:\n- patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: {app}\n    data:\n      level: {level}\n"),
+        ));
+    }
+    out
+}
+
+fn build(files: &[(String, String)]) -> TestRepo {
+    let c: Vec<(&str, Option<&str>)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), Some(t.as_str())))
+        .collect();
+    TestRepo::build(&[&c])
+}
+
+/// Commit one changed file of `app_files`.
+fn change(repo: &mut TestRepo, files: &[(String, String)], path: &str) {
+    let (_, t) = files.iter().find(|(p, _)| p == path).unwrap();
+    repo.commit(&[(path, Some(t.as_str()))]);
+}
+
+#[test]
+fn promotion_order_compares_with_the_same_app_only() {
+    let at_base: Vec<(String, String)> = [
+        // An unrelated app with a staging overlay that never shows other apps' changes.
+        app_files("shop", &[("staging", "info"), ("prod", "info")]),
+        // No staging overlay: dev is the nearest earlier one of this app.
+        app_files("cart", &[("dev", "info"), ("prod", "info")]),
+        // No earlier overlay of this app at all.
+        app_files("billing", &[("prod", "info")]),
+        // The staging overlay's path differs, but it renders the same base.
+        app_files("web", &[("staging-eu", "debug"), ("prod", "info")]),
+    ]
+    .concat();
+    let debug = |app: &str, env: &str| app_files(app, &[(env, "debug")]);
+
+    // billing: no counterpart anywhere is a note, not a failure.
+    let mut repo = build(&at_base);
+    change(&mut repo, &debug("billing", "prod"), "billing/prod/kustomization.yaml");
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 0, "{out}");
+    let po = of_rule(&v, "promotion-order");
+    assert_eq!(po.len(), 1, "{out}");
+    assert_eq!(po[0]["severity"], "note", "{out}");
+    assert!(
+        po[0]["message"].as_str().unwrap().contains("no earlier environment"),
+        "{out}"
+    );
+    assert!(notes(po[0]).contains("billing/prod"), "{out}");
+    assert!(!out.contains("shop/staging"), "never an unrelated app: {out}");
+
+    // web: the staging overlay of the same base shows the change already.
+    let mut repo = build(&at_base);
+    change(&mut repo, &debug("web", "prod"), "web/prod/kustomization.yaml");
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 0, "{out}");
+    assert!(of_rule(&v, "promotion-order").is_empty(), "{out}");
+
+    // cart: compared with its dev overlay, further back in the chain.
+    let mut repo = build(&at_base);
+    change(&mut repo, &debug("cart", "prod"), "cart/prod/kustomization.yaml");
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 1, "{out}");
+    let po = of_rule(&v, "promotion-order");
+    assert!(po[0]["message"].as_str().unwrap().contains("prod is changed before dev"), "{out}");
+    let n = notes(po[0]);
+    assert!(n.contains("compared with cart/dev"), "{out}");
+    assert!(n.contains("staging has no overlay of this app"), "{out}");
+    assert!(!out.contains("shop/staging"), "{out}");
+}
+
+#[test]
+fn promotion_order_says_when_the_previous_environment_changes_in_the_same_pull_request() {
+    let files = app_files("shop", &[("staging", "info"), ("prod", "info")]);
+    let mut repo = build(&files);
+    let both = app_files("shop", &[("staging", "debug"), ("prod", "debug")]);
+    let c: Vec<(&str, Option<&str>)> = both[2..]
+        .iter()
+        .map(|(p, t)| (p.as_str(), Some(t.as_str())))
+        .collect();
+    repo.commit(&c);
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 1, "still an error: {out}");
+    let po = of_rule(&v, "promotion-order");
+    assert_eq!(po.len(), 1, "{out}");
+    assert!(
+        notes(po[0]).contains("staging gets this change in the same pull request; promote it there first"),
+        "{out}"
+    );
+}
