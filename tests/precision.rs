@@ -427,3 +427,93 @@ fn promotion_order_says_when_the_previous_environment_changes_in_the_same_pull_r
         "{out}"
     );
 }
+
+/// An Argo CD Application of this repository.
+fn application(name: &str, path: &str, dest: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: {name}, namespace: argocd}}\nspec:\n  source:\n    repoURL: https://github.com/example/shop.git\n    path: {path}\n  destination: {{name: {dest}, namespace: shop}}\n"
+    )
+}
+
+fn image_deploy(name: &str, image: &str) -> String {
+    format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  template:\n    spec:\n      containers: [{{name: {name}, image: '{image}'}}]\n")
+}
+
+/// Applications whose directories share no words or files: `shop-staging` and
+/// `shop-prod` are one app by their names; `api-staging` is another app.
+fn argo_apps(staging_image: &str) -> TestRepo {
+    let files = [
+        ("argocd/shop-staging.yaml", application("shop-staging", "deploy/blue", "stg-1")),
+        ("argocd/shop-prod.yaml", application("shop-prod", "deploy/green", "prd-1")),
+        ("argocd/api-staging.yaml", application("api-staging", "api/x", "stg-1")),
+        ("deploy/blue/kustomization.yaml", "resources: [deploy.yaml]\n".into()),
+        ("deploy/blue/deploy.yaml", image_deploy("shop", staging_image)),
+        ("deploy/green/kustomization.yaml", "resources: [deploy.yaml]\n".into()),
+        ("deploy/green/deploy.yaml", image_deploy("shop", "shop:1")),
+        ("api/x/kustomization.yaml", "resources: [deploy.yaml]\n".into()),
+        ("api/x/deploy.yaml", image_deploy("shop", "shop:1")),
+    ];
+    let c: Vec<(&str, Option<&str>)> = files.iter().map(|(p, t)| (*p, Some(t.as_str()))).collect();
+    let repo = TestRepo::build(&[&c]);
+    let st = Command::new("git")
+        .args(["remote", "add", "origin", "https://github.com/example/shop"])
+        .current_dir(repo.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    repo
+}
+
+#[test]
+fn promotion_order_pairs_deployments_by_controller_name_modulo_environment_words() {
+    let prod_new = image_deploy("shop", "shop:2");
+    // staging's shop (deploy/blue) runs shop:2 already: prod may follow.
+    let mut repo = argo_apps("shop:2");
+    repo.commit(&[("deploy/green/deploy.yaml", Some(prod_new.as_str()))]);
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 0, "{out}");
+    assert!(of_rule(&v, "promotion-order").is_empty(), "{out}");
+
+    // It does not: compared with shop-staging's unit, never api-staging's.
+    let mut repo = argo_apps("shop:1");
+    repo.commit(&[("deploy/green/deploy.yaml", Some(prod_new.as_str()))]);
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 1, "{out}");
+    let n = notes(of_rule(&v, "promotion-order")[0]);
+    assert!(n.contains("compared with deploy/blue @ stg-1"), "{out}");
+    assert!(!out.contains("api/x"), "{out}");
+}
+
+#[test]
+fn argo_destination_namespace_applies_to_resources_without_one() {
+    let mut repo = argo_apps("shop:1");
+    let prod_new = image_deploy("shop", "shop:2");
+    let cr = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: shop-reader}\nrules: []\n";
+    repo.commit(&[
+        ("deploy/green/deploy.yaml", Some(prod_new.as_str())),
+        ("deploy/green/cr.yaml", Some(cr)),
+        (
+            "deploy/green/kustomization.yaml",
+            Some("resources: [deploy.yaml, cr.yaml]\n"),
+        ),
+    ]);
+    let (_, v, out) = check(&repo);
+    let unit = v["diff"]["overlays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["path"] == "deploy/green @ prd-1")
+        .unwrap_or_else(|| panic!("{out}"));
+    let of_kind = |k: &str| {
+        unit["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == k)
+            .unwrap_or_else(|| panic!("{unit:#}"))
+    };
+    let deploy = of_kind("Deployment");
+    assert_eq!(deploy["namespace"], "shop", "the destination namespace: {unit:#}");
+    // Cluster-scoped kinds get none.
+    assert_eq!(of_kind("ClusterRole")["namespace"], "", "{unit:#}");
+}
