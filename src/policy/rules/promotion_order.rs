@@ -3,7 +3,7 @@
 
 use super::{source_pos, Rule};
 use crate::diagnostic::{Diagnostic, Severity, Side, Span};
-use crate::diff::{ChangeAction, OverlayDiff, ResourceChange};
+use crate::diff::{ChangeAction, OverlayDiff, OverlayStatus, ResourceChange};
 use crate::error::Result;
 use crate::model::Resource;
 use crate::policy::config::cluster_key;
@@ -185,6 +185,13 @@ impl Apps {
             }
         }
         for o in &cx.diff.overlays {
+            // An unrenderable unit is still its app's counterpart: judged against
+            // it, nothing is shown (fail closed).
+            if o.status == OverlayStatus::Unrenderable && !cx.sides.base.contains_key(&o.path) {
+                if let Some(env) = cx.env_of(&o.path) {
+                    a.by_env.entry(env.to_string()).or_default().push(o.path.clone());
+                }
+            }
             a.key.insert(o.path.clone(), unit_key(cx, &o.path));
             if let Some(d) = &o.deployment {
                 a.app.insert(o.path.clone(), app_key(&d.app));
@@ -436,6 +443,14 @@ fn judge_overlay(
     let mut best: Option<(String, Vec<Missing>)> = None;
     for cand in cands {
         let Some(pres) = cx.sides.base.get(cand) else {
+            if best.is_none() {
+                let m = Missing {
+                    message: format!("{cand} does not render, so it cannot show this change"),
+                    pos: first_source(o),
+                    at_base: false,
+                };
+                best = Some((cand.clone(), vec![m]));
+            }
             continue;
         };
         let pnorm: &Norm = norms.entry(cand.clone()).or_insert_with(|| Norm::of(pres));
