@@ -517,3 +517,15 @@ fn argo_destination_namespace_applies_to_resources_without_one() {
     // Cluster-scoped kinds get none.
     assert_eq!(of_kind("ClusterRole")["namespace"], "", "{unit:#}");
 }
+
+#[test]
+fn a_kustomization_file_becoming_a_component_is_no_new_kind() {
+    let mut repo = one_overlay("- role.yaml\n");
+    let k = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n";
+    repo.commit(&[("app/components/extra/kustomization.yml", Some(k))]);
+    let c = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: []\n";
+    repo.commit(&[("app/components/extra/kustomization.yml", Some(c))]);
+    let (code, v, out) = check(&repo);
+    assert!(of_rule(&v, "unexpected-kind").is_empty(), "{out}");
+    assert_eq!(code, 0, "{out}");
+}

@@ -4,6 +4,7 @@
 use super::Rule;
 use crate::diagnostic::{Diagnostic, Severity, Side, Span};
 use crate::error::Result;
+use crate::kustomize::kustomization::FILE_NAMES;
 use crate::policy::config::{Config, CONFIG_FILE};
 use crate::policy::RuleContext;
 use crate::yaml::{parse_stream, Node, ParseOptions};
@@ -37,10 +38,11 @@ const DOCS: &str = r#"
 - (c) a file matching a `kinds:` glob in `.manifest-gate.yaml` must only hold the kinds
   listed for it.
 
-Only Kubernetes objects count: a document needs both `apiVersion` and `kind`, and a
-group that is Kubernetes' own or a GitOps controller's unless an overlay renders the
-file (`.fluxschema.yml`, a Backstage `catalog-info.yaml` are skipped). Each
-violation points at the offending document's `kind:` line.
+Only Kubernetes objects count: kustomization files are not judged, a document needs
+both `apiVersion` and `kind`, and a group that is Kubernetes' own or a GitOps
+controller's unless an overlay renders the file (`.fluxschema.yml`, a Backstage
+`catalog-info.yaml` are skipped). Each violation points at the offending document's
+`kind:` line.
 
 **Why.** Reviewers read file names. A Deployment hidden in `role.yaml`, or a
 ClusterRoleBinding appended to an existing ConfigMap file, is how privilege and
@@ -67,9 +69,13 @@ fn check(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
         .collect();
     for c in cx.changed {
         let lower = c.path.to_ascii_lowercase();
+        // A kustomization file is the build's configuration, not an object it
+        // deploys (`kind: Component` replacing `kind: Kustomization` is no new kind).
+        let kustomization = FILE_NAMES.contains(&crate::source::file_name(&c.path));
         if !c.at_head
             || !(lower.ends_with(".yaml") || lower.ends_with(".yml"))
             || c.path == CONFIG_FILE
+            || kustomization
         {
             continue;
         }
@@ -404,7 +410,7 @@ mod tests {
             Some("apiVersion: v1\nkind: Service\n"),
         );
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].span.line, 4);
+        assert_eq!(out[0].span.line, 5);
     }
 
     #[test]
