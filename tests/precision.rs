@@ -30,7 +30,11 @@ fn check(repo: &TestRepo) -> (i32, Value, String) {
         .unwrap_or_else(|e| panic!("{e}: {stdout}{}", String::from_utf8_lossy(&json.stderr)));
     let text = run(&[]);
     let code = json.status.code().unwrap_or(-1);
-    assert_eq!(text.status.code().unwrap_or(-1), code, "text and JSON agree");
+    assert_eq!(
+        text.status.code().unwrap_or(-1),
+        code,
+        "text and JSON agree"
+    );
     (code, v, String::from_utf8_lossy(&text.stdout).to_string())
 }
 
@@ -224,20 +228,35 @@ fn the_outermost_environment_word_wins_and_a_tie_is_a_warning_not_a_guess() {
     let info = level_overlay("info");
     let debug = level_overlay("debug");
     let mut repo = TestRepo::build(&[&[
-        ("app/base/kustomization.yaml", Some("resources:\n- cm.yaml\n")),
+        (
+            "app/base/kustomization.yaml",
+            Some("resources:\n- cm.yaml\n"),
+        ),
         ("app/base/cm.yaml", Some(CM)),
         // A staging cluster named lightwell-dev: staging, not dev.
-        ("staging/lightwell-dev/kustomization.yaml", Some(info.as_str())),
+        (
+            "staging/lightwell-dev/kustomization.yaml",
+            Some(info.as_str()),
+        ),
         ("dev/web/kustomization.yaml", Some(info.as_str())),
-        ("shared/prod-staging/kustomization.yaml", Some(info.as_str())),
+        (
+            "shared/prod-staging/kustomization.yaml",
+            Some(info.as_str()),
+        ),
     ]]);
-    repo.commit(&[("staging/lightwell-dev/kustomization.yaml", Some(debug.as_str()))]);
+    repo.commit(&[(
+        "staging/lightwell-dev/kustomization.yaml",
+        Some(debug.as_str()),
+    )]);
     let (_, v, out) = check(&repo);
     assert_eq!(touched(&v), ["staging"], "{out}");
     assert!(of_rule(&v, "single-environment").is_empty(), "{out}");
 
     // Two environment words in one segment: a warning naming both, no environment.
-    repo.commit(&[("shared/prod-staging/kustomization.yaml", Some(debug.as_str()))]);
+    repo.commit(&[(
+        "shared/prod-staging/kustomization.yaml",
+        Some(debug.as_str()),
+    )]);
     let (code, v, out) = check(&repo);
     assert_eq!(code, 0, "a warning does not fail: {out}");
     assert!(touched(&v).is_empty(), "never guessed: {out}");
@@ -250,7 +269,10 @@ fn the_outermost_environment_word_wins_and_a_tie_is_a_warning_not_a_guess() {
         msg.contains("'prod' (prod) and 'staging' (staging)"),
         "names the conflicting words: {msg}"
     );
-    assert!(out.contains("'prod' (prod) and 'staging' (staging)"), "{out}");
+    assert!(
+        out.contains("'prod' (prod) and 'staging' (staging)"),
+        "{out}"
+    );
 }
 
 const WEB: &str = "apiVersion: apps/v1
@@ -286,7 +308,10 @@ fn promotion_order_compares_scalar_lists_as_multisets() {
     let staging = args_overlay(&["--env=staging"]);
     let prod = args_overlay(&["--env=prod"]);
     let mut repo = TestRepo::build(&[&[
-        ("web/base/kustomization.yaml", Some("resources:\n- deploy.yaml\n")),
+        (
+            "web/base/kustomization.yaml",
+            Some("resources:\n- deploy.yaml\n"),
+        ),
         ("web/base/deploy.yaml", Some(WEB)),
         ("web/staging/kustomization.yaml", Some(staging.as_str())),
         ("web/prod/kustomization.yaml", Some(prod.as_str())),
@@ -299,13 +324,17 @@ fn promotion_order_compares_scalar_lists_as_multisets() {
     let po = of_rule(&v, "promotion-order");
     assert_eq!(po.len(), 1, "{out}");
     assert!(
-        notes(po[0]).contains(r#"args: element "--new-flag" is added here but absent from web/staging"#),
+        notes(po[0])
+            .contains(r#"args: element "--new-flag" is added here but absent from web/staging"#),
         "{out}"
     );
 
     // staging first (its own entry stays), then prod: each step passes.
     let mut repo = TestRepo::build(&[&[
-        ("web/base/kustomization.yaml", Some("resources:\n- deploy.yaml\n")),
+        (
+            "web/base/kustomization.yaml",
+            Some("resources:\n- deploy.yaml\n"),
+        ),
         ("web/base/deploy.yaml", Some(WEB)),
         ("web/staging/kustomization.yaml", Some(staging.as_str())),
         ("web/prod/kustomization.yaml", Some(prod.as_str())),
@@ -332,7 +361,10 @@ fn promotion_order_compares_scalar_lists_as_multisets() {
 fn app_files(app: &str, envs: &[(&str, &str)]) -> Vec<(String, String)> {
     let cm = CM.replace("name: app", &format!("name: {app}"));
     let mut out = vec![
-        (format!("{app}/base/kustomization.yaml"), "resources:\n- cm.yaml\n".to_string()),
+        (
+            format!("{app}/base/kustomization.yaml"),
+            "resources:\n- cm.yaml\n".to_string(),
+        ),
         (format!("{app}/base/cm.yaml"), cm),
     ];
     for (dir, level) in envs {
@@ -375,33 +407,57 @@ fn promotion_order_compares_with_the_same_app_only() {
 
     // billing: no counterpart anywhere is a note, not a failure.
     let mut repo = build(&at_base);
-    change(&mut repo, &debug("billing", "prod"), "billing/prod/kustomization.yaml");
+    change(
+        &mut repo,
+        &debug("billing", "prod"),
+        "billing/prod/kustomization.yaml",
+    );
     let (code, v, out) = check(&repo);
     assert_eq!(code, 0, "{out}");
     let po = of_rule(&v, "promotion-order");
     assert_eq!(po.len(), 1, "{out}");
     assert_eq!(po[0]["severity"], "note", "{out}");
     assert!(
-        po[0]["message"].as_str().unwrap().contains("no earlier environment"),
+        po[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no earlier environment"),
         "{out}"
     );
     assert!(notes(po[0]).contains("billing/prod"), "{out}");
-    assert!(!out.contains("shop/staging"), "never an unrelated app: {out}");
+    assert!(
+        !out.contains("shop/staging"),
+        "never an unrelated app: {out}"
+    );
 
     // web: the staging overlay of the same base shows the change already.
     let mut repo = build(&at_base);
-    change(&mut repo, &debug("web", "prod"), "web/prod/kustomization.yaml");
+    change(
+        &mut repo,
+        &debug("web", "prod"),
+        "web/prod/kustomization.yaml",
+    );
     let (code, v, out) = check(&repo);
     assert_eq!(code, 0, "{out}");
     assert!(of_rule(&v, "promotion-order").is_empty(), "{out}");
 
     // cart: compared with its dev overlay, further back in the chain.
     let mut repo = build(&at_base);
-    change(&mut repo, &debug("cart", "prod"), "cart/prod/kustomization.yaml");
+    change(
+        &mut repo,
+        &debug("cart", "prod"),
+        "cart/prod/kustomization.yaml",
+    );
     let (code, v, out) = check(&repo);
     assert_eq!(code, 1, "{out}");
     let po = of_rule(&v, "promotion-order");
-    assert!(po[0]["message"].as_str().unwrap().contains("prod is changed before dev"), "{out}");
+    assert!(
+        po[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("prod is changed before dev"),
+        "{out}"
+    );
     let n = notes(po[0]);
     assert!(n.contains("compared with cart/dev"), "{out}");
     assert!(n.contains("staging has no overlay of this app"), "{out}");
@@ -423,7 +479,36 @@ fn promotion_order_says_when_the_previous_environment_changes_in_the_same_pull_r
     let po = of_rule(&v, "promotion-order");
     assert_eq!(po.len(), 1, "{out}");
     assert!(
-        notes(po[0]).contains("staging gets this change in the same pull request; promote it there first"),
+        notes(po[0])
+            .contains("staging gets this change in the same pull request; promote it there first"),
+        "{out}"
+    );
+
+    // The app's staging overlay is new in the same pull request: not a preceding change either.
+    let at_base = [
+        app_files("shop", &[("staging", "info"), ("prod", "info")]),
+        app_files("billing", &[("prod", "info")]),
+    ]
+    .concat();
+    let mut repo = build(&at_base);
+    let head = app_files("billing", &[("staging", "debug"), ("prod", "debug")]);
+    let c: Vec<(&str, Option<&str>)> = head[2..]
+        .iter()
+        .map(|(p, t)| (p.as_str(), Some(t.as_str())))
+        .collect();
+    repo.commit(&c);
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 1, "{out}");
+    let po = of_rule(&v, "promotion-order");
+    assert_eq!(po.len(), 1, "{out}");
+    assert_eq!(po[0]["severity"], "error", "{out}");
+    let n = notes(po[0]);
+    assert!(
+        n.contains("billing/staging does not exist at base"),
+        "{out}"
+    );
+    assert!(
+        n.contains("staging gets this change in the same pull request"),
         "{out}"
     );
 }
@@ -443,14 +528,35 @@ fn image_deploy(name: &str, image: &str) -> String {
 /// `shop-prod` are one app by their names; `api-staging` is another app.
 fn argo_apps(staging_image: &str) -> TestRepo {
     let files = [
-        ("argocd/shop-staging.yaml", application("shop-staging", "deploy/blue", "stg-1")),
-        ("argocd/shop-prod.yaml", application("shop-prod", "deploy/green", "prd-1")),
-        ("argocd/api-staging.yaml", application("api-staging", "api/x", "stg-1")),
-        ("deploy/blue/kustomization.yaml", "resources: [deploy.yaml]\n".into()),
-        ("deploy/blue/deploy.yaml", image_deploy("shop", staging_image)),
-        ("deploy/green/kustomization.yaml", "resources: [deploy.yaml]\n".into()),
+        (
+            "argocd/shop-staging.yaml",
+            application("shop-staging", "deploy/blue", "stg-1"),
+        ),
+        (
+            "argocd/shop-prod.yaml",
+            application("shop-prod", "deploy/green", "prd-1"),
+        ),
+        (
+            "argocd/api-staging.yaml",
+            application("api-staging", "api/x", "stg-1"),
+        ),
+        (
+            "deploy/blue/kustomization.yaml",
+            "resources: [deploy.yaml]\n".into(),
+        ),
+        (
+            "deploy/blue/deploy.yaml",
+            image_deploy("shop", staging_image),
+        ),
+        (
+            "deploy/green/kustomization.yaml",
+            "resources: [deploy.yaml]\n".into(),
+        ),
         ("deploy/green/deploy.yaml", image_deploy("shop", "shop:1")),
-        ("api/x/kustomization.yaml", "resources: [deploy.yaml]\n".into()),
+        (
+            "api/x/kustomization.yaml",
+            "resources: [deploy.yaml]\n".into(),
+        ),
         ("api/x/deploy.yaml", image_deploy("shop", "shop:1")),
     ];
     let c: Vec<(&str, Option<&str>)> = files.iter().map(|(p, t)| (*p, Some(t.as_str()))).collect();
@@ -513,7 +619,10 @@ fn argo_destination_namespace_applies_to_resources_without_one() {
             .unwrap_or_else(|| panic!("{unit:#}"))
     };
     let deploy = of_kind("Deployment");
-    assert_eq!(deploy["namespace"], "shop", "the destination namespace: {unit:#}");
+    assert_eq!(
+        deploy["namespace"], "shop",
+        "the destination namespace: {unit:#}"
+    );
     // Cluster-scoped kinds get none.
     assert_eq!(of_kind("ClusterRole")["namespace"], "", "{unit:#}");
 }
@@ -528,4 +637,33 @@ fn a_kustomization_file_becoming_a_component_is_no_new_kind() {
     let (code, v, out) = check(&repo);
     assert!(of_rule(&v, "unexpected-kind").is_empty(), "{out}");
     assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn a_delivery_file_may_swap_its_source_but_not_gain_a_binding() {
+    let helm = "apiVersion: v1\nkind: Namespace\nmetadata: {name: cert-manager}\n---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata: {name: cert-manager, namespace: cert-manager}\nspec: {url: https://charts.jetstack.io}\n";
+    let mut repo = one_overlay("- role.yaml\n");
+    repo.commit(&[("infra/cert-manager.yaml", Some(helm))]);
+    let oci = helm.replace(
+        "kind: HelmRepository\nmetadata: {name: cert-manager, namespace: cert-manager}\nspec: {url: https://charts.jetstack.io}",
+        "kind: OCIRepository\nmetadata: {name: cert-manager, namespace: cert-manager}\nspec: {url: oci://quay.io/jetstack/charts/cert-manager}",
+    );
+    repo.commit(&[("infra/cert-manager.yaml", Some(oci.as_str()))]);
+    let (code, v, out) = check(&repo);
+    assert!(of_rule(&v, "unexpected-kind").is_empty(), "{out}");
+    assert_eq!(code, 0, "{out}");
+    // A binding appended to it is still a new kind in an existing file.
+    let crb = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: x}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n";
+    let more = format!("{oci}---\n{crb}");
+    repo.commit(&[("infra/cert-manager.yaml", Some(more.as_str()))]);
+    let (code, v, out) = check(&repo);
+    assert_eq!(code, 1, "{out}");
+    let uk = of_rule(&v, "unexpected-kind");
+    assert!(
+        uk[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("now holds a ClusterRoleBinding"),
+        "{out}"
+    );
 }

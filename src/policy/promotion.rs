@@ -222,13 +222,23 @@ fn walk_gaps(
     if let (Some(h), Some(p)) = (keyed(head), keyed(prev)) {
         if base.is_none() || keyed(base).is_some() {
             let b = keyed(base).unwrap_or_default();
-            let keys: Vec<&String> = h.keys().chain(b.keys().filter(|k| !h.contains_key(*k))).collect();
+            let keys: Vec<&String> = h
+                .keys()
+                .chain(b.keys().filter(|k| !h.contains_key(*k)))
+                .collect();
             for k in keys {
                 let (bv, hv) = (b.get(k).copied(), h.get(k).copied());
                 if bv == hv {
                     continue;
                 }
-                walk_gaps(format!("{at}{k}"), bv, hv, p.get(k).copied(), depth + 1, out);
+                walk_gaps(
+                    format!("{at}{k}"),
+                    bv,
+                    hv,
+                    p.get(k).copied(),
+                    depth + 1,
+                    out,
+                );
             }
             return;
         }
@@ -374,7 +384,9 @@ mod tests {
         assert_eq!(g.len(), 1);
         assert_eq!(g[0].at, ".image");
         // A new key: every part of it must be there.
-        let h2 = j(r#"{"image": "a:1", "env": [{"name": "ENV", "value": "prod"}, {"name": "X", "value": "1"}]}"#);
+        let h2 = j(
+            r#"{"image": "a:1", "env": [{"name": "ENV", "value": "prod"}, {"name": "X", "value": "1"}]}"#,
+        );
         let g = gaps(Some(&b), Some(&h2), Some(&p1));
         assert_eq!(g.len(), 1);
         assert_eq!(g[0].at, ".env[name=X]");

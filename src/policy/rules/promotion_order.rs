@@ -37,7 +37,8 @@ the same directory in another cluster), a deployment whose controller object has
 same name but for environment words, or an overlay rendering a resource from the same
 source file as the changed one (the same base). When P has no overlay of that app, the
 rule looks further back in the chain; when no earlier environment has one, it says so
-in a note (a new app) and does not fail. Resources are matched by kind and their name
+in a note (a new app) and does not fail, unless an earlier environment gets an overlay
+of that app in the same pull request (an error: not a preceding change). Resources are matched by kind and their name
 before prefixes, suffixes and hash suffixes; values that differ only by the
 environment's own name transformations (namespace, name prefix/suffix, hash suffix)
 count as the same. Removals likewise: a field or resource removed here must already be
@@ -100,6 +101,7 @@ fn check(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
         let apps = apps.get_or_insert_with(|| Apps::of(cx));
         match apps.counterparts(cx, o, env.after.as_deref()) {
             Pairing::First => {}
+            Pairing::Fresh { prev, cand } => found.push(fresh_finding(o, &env.name, prev, cand)),
             Pairing::None(searched) => unpaired.push(Unpaired {
                 env: env.name.clone(),
                 overlay: o.path.clone(),
@@ -147,6 +149,9 @@ enum Pairing {
         cands: Vec<String>,
         skipped: Vec<String>,
     },
+    /// No earlier environment has this app at base, but `prev` gets it (`cand`)
+    /// in the same pull request.
+    Fresh { prev: String, cand: String },
     /// Earlier environments have overlays, none of this app (these environments).
     None(Vec<String>),
 }
@@ -162,6 +167,34 @@ struct Apps {
     app: HashMap<String, String>,
     /// Source file → the base overlays rendering a resource from it.
     origin: HashMap<String, Vec<String>>,
+    /// Environment → its overlays new at head (none at base).
+    fresh: HashMap<String, Vec<String>>,
+    /// Source file → the new overlays rendering a resource from it at head.
+    fresh_origin: HashMap<String, Vec<String>>,
+}
+
+/// Index the overlays `units` (with their resources) by environment and source file.
+fn index<'a>(
+    cx: &RuleContext,
+    units: impl Iterator<Item = (&'a String, &'a Vec<Resource>)>,
+    by_env: &mut HashMap<String, Vec<String>>,
+    origin: &mut HashMap<String, Vec<String>>,
+) {
+    for (p, res) in units {
+        let Some(env) = cx.env_of(p) else {
+            continue;
+        };
+        by_env.entry(env.to_string()).or_default().push(p.clone());
+        let mut files: Vec<&str> = res
+            .iter()
+            .filter_map(|r| r.origin.file.as_deref())
+            .collect();
+        files.sort_unstable();
+        files.dedup();
+        for f in files {
+            origin.entry(f.to_string()).or_default().push(p.clone());
+        }
+    }
 }
 
 impl Apps {
@@ -171,25 +204,25 @@ impl Apps {
             key: HashMap::new(),
             app: HashMap::new(),
             origin: HashMap::new(),
+            fresh: HashMap::new(),
+            fresh_origin: HashMap::new(),
         };
-        for (p, res) in &cx.sides.base {
-            let Some(env) = cx.env_of(p) else {
-                continue;
-            };
-            a.by_env.entry(env.to_string()).or_default().push(p.clone());
-            let mut files: Vec<&str> = res.iter().filter_map(|r| r.origin.file.as_deref()).collect();
-            files.sort_unstable();
-            files.dedup();
-            for f in files {
-                a.origin.entry(f.to_string()).or_default().push(p.clone());
-            }
-        }
+        index(cx, cx.sides.base.iter(), &mut a.by_env, &mut a.origin);
+        let fresh = cx
+            .sides
+            .head
+            .iter()
+            .filter(|(p, _)| !cx.sides.base.contains_key(*p));
+        index(cx, fresh, &mut a.fresh, &mut a.fresh_origin);
         for o in &cx.diff.overlays {
             // An unrenderable unit is still its app's counterpart: judged against
             // it, nothing is shown (fail closed).
             if o.status == OverlayStatus::Unrenderable && !cx.sides.base.contains_key(&o.path) {
                 if let Some(env) = cx.env_of(&o.path) {
-                    a.by_env.entry(env.to_string()).or_default().push(o.path.clone());
+                    a.by_env
+                        .entry(env.to_string())
+                        .or_default()
+                        .push(o.path.clone());
                 }
             }
             a.key.insert(o.path.clone(), unit_key(cx, &o.path));
@@ -208,9 +241,20 @@ impl Apps {
     /// environment word, the same controller object name but for environment words,
     /// or rendering a resource from the same source file as one `o` changes.
     fn same_app(&self, cx: &RuleContext, o: &OverlayDiff, env: &str) -> Vec<String> {
-        let Some(units) = self.by_env.get(env) else {
-            return Vec::new();
-        };
+        match self.by_env.get(env) {
+            Some(units) => self.same_app_in(cx, o, units, &self.origin),
+            None => Vec::new(),
+        }
+    }
+
+    /// [`Apps::same_app`] among `units`, sharing source files by `origin`.
+    fn same_app_in(
+        &self,
+        cx: &RuleContext,
+        o: &OverlayDiff,
+        units: &[String],
+        origin: &HashMap<String, Vec<String>>,
+    ) -> Vec<String> {
         let own = self.key_of(cx, &o.path);
         let own_app = self.app.get(&o.path);
         let mut by_path: Vec<String> = Vec::new();
@@ -227,7 +271,7 @@ impl Apps {
         let in_env: BTreeSet<&String> = units.iter().collect();
         let mut shared: BTreeSet<&String> = BTreeSet::new();
         for f in changed_origins(cx, o) {
-            for u in self.origin.get(f).into_iter().flatten() {
+            for u in origin.get(f).into_iter().flatten() {
                 if in_env.contains(u) {
                     shared.insert(u);
                 }
@@ -266,10 +310,39 @@ impl Apps {
             hops += 1;
         }
         if searched.is_empty() {
-            Pairing::First
-        } else {
-            Pairing::None(searched)
+            return Pairing::First;
         }
+        // No counterpart at base: one new in this pull request is not a preceding change.
+        for p in &searched {
+            let units = self.fresh.get(p).map(Vec::as_slice).unwrap_or_default();
+            if let Some(c) = self.same_app_in(cx, o, units, &self.fresh_origin).first() {
+                return Pairing::Fresh {
+                    prev: p.clone(),
+                    cand: c.clone(),
+                };
+            }
+        }
+        Pairing::None(searched)
+    }
+}
+
+/// `o` changes while its app's overlay in `prev`, `cand`, is new in this pull request.
+fn fresh_finding(o: &OverlayDiff, env: &str, prev: String, cand: String) -> Finding {
+    let diag = Diagnostic::new(
+        RULE.id,
+        format!("{env} is changed before {prev}: {cand} does not exist at base"),
+        Span::at(&first_source(o), Side::Head),
+    )
+    .with_note(format!("{cand} does not exist at base"))
+    .with_note(format!(
+        "{prev} gets this change in the same pull request; promote it there first"
+    ));
+    Finding {
+        env: env.to_string(),
+        prev,
+        overlay: o.path.clone(),
+        candidate: Some(cand),
+        diag,
     }
 }
 
@@ -467,9 +540,10 @@ fn judge_overlay(
     }
     let (cand, missing) = best?;
     // The same change arriving in `prev` with this pull request is not a preceding one.
-    let same_pr = cx.sides.head.get(&cand).is_some_and(|hres| {
-        missing_in(cx, o, &cand, hres, &Norm::of(hres), own, true).is_empty()
-    });
+    let same_pr =
+        cx.sides.head.get(&cand).is_some_and(|hres| {
+            missing_in(cx, o, &cand, hres, &Norm::of(hres), own, true).is_empty()
+        });
     let (pos, at_base) = missing
         .first()
         .map(|m| (m.pos.clone(), m.at_base))

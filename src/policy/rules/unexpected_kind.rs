@@ -34,7 +34,8 @@ const DOCS: &str = r#"
   Argo CD Application or ApplicationSet: `ingress-nginx.yaml`, `namespace-ci.yaml`)
   are not judged by name.
 - (b) a file that existed at base must not gain a kind it did not hold at base (a new
-  file is judged by (a) and (c) only).
+  file is judged by (a) and (c) only; a file that delivered an app at base may change
+  its delivery objects, as from HelmRepository to OCIRepository).
 - (c) a file matching a `kinds:` glob in `.manifest-gate.yaml` must only hold the kinds
   listed for it.
 
@@ -323,9 +324,12 @@ pub fn check_file(cfg: &Config, file: File, out: &mut Vec<Diagnostic>) {
             );
             continue;
         }
-        // (b) an existing file gained a kind.
+        // (b) an existing file gained a kind (a file delivering an app may swap its
+        // delivery objects: a HelmRepository becoming an OCIRepository).
         if let Some(bk) = &base_kinds {
-            if !bk.contains(kind) && !seen_new.contains(kind) {
+            let delivered = |k: &str| DELIVERY.contains(&k);
+            let swap = delivered(kind) && bk.iter().any(|k| delivered(k));
+            if !bk.contains(kind) && !seen_new.contains(kind) && !swap {
                 seen_new.push(kind.clone());
                 let held = if bk.is_empty() {
                     "no kinds".to_string()
