@@ -628,12 +628,24 @@ fn argo_destination_namespace_applies_to_resources_without_one() {
 }
 
 #[test]
-fn a_kustomization_file_becoming_a_component_is_no_new_kind() {
+fn configuration_files_are_not_kubernetes_objects() {
+    // A kustomization file becoming a Component, the flux CLI's schema configuration
+    // gaining its kind: no new kind in an existing file.
     let mut repo = one_overlay("- role.yaml\n");
     let k = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n";
-    repo.commit(&[("app/components/extra/kustomization.yml", Some(k))]);
+    repo.commit(&[
+        ("app/components/extra/kustomization.yml", Some(k)),
+        (
+            ".fluxschema.yml",
+            Some("validate:\n  skipMissingSchemas: true\n"),
+        ),
+    ]);
     let c = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: []\n";
-    repo.commit(&[("app/components/extra/kustomization.yml", Some(c))]);
+    let schema = "apiVersion: schema.plugin.fluxcd.io/v1beta1\nkind: Config\nvalidate:\n  skipMissingSchemas: true\n";
+    repo.commit(&[
+        ("app/components/extra/kustomization.yml", Some(c)),
+        (".fluxschema.yml", Some(schema)),
+    ]);
     let (code, v, out) = check(&repo);
     assert!(of_rule(&v, "unexpected-kind").is_empty(), "{out}");
     assert_eq!(code, 0, "{out}");

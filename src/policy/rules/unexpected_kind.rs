@@ -233,7 +233,8 @@ fn is_kubernetes_group(api_version: &str) -> bool {
         "apps" | "batch" | "policy" | "autoscaling" | "extensions" | "argoproj.io"
     ) || group.ends_with(".k8s.io")
         || group == "k8s.io"
-        || group.ends_with(".fluxcd.io")
+        || group.ends_with(".toolkit.fluxcd.io")
+        || group.ends_with(".extensions.fluxcd.io")
 }
 
 /// Kinds in a YAML text: (kind, position of the `kind:` value), for documents
@@ -427,6 +428,9 @@ mod tests {
         assert!(judge("x/svc.yaml", "kind: Deployment\n", None).is_empty());
         let backstage = "apiVersion: backstage.io/v1alpha1\nkind: Component\n";
         assert!(judge("x/catalog-info.yaml", backstage, Some("kind: x\n")).is_empty());
+        // The flux CLI's schema plugin configuration is no cluster object.
+        let schema = "apiVersion: schema.plugin.fluxcd.io/v1beta1\nkind: Config\n";
+        assert!(judge(".fluxschema.yml", schema, Some("# none\n")).is_empty());
         // A custom resource an overlay renders is judged.
         let mut out = Vec::new();
         let file = File {
