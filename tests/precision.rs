@@ -328,6 +328,7 @@ fn promotion_order_compares_scalar_lists_as_multisets() {
             .contains(r#"args: element "--new-flag" is added here but absent from web/staging"#),
         "{out}"
     );
+    insta::assert_snapshot!("promotion_list_element_missing", out);
 
     // staging first (its own entry stays), then prod: each step passes.
     let mut repo = TestRepo::build(&[&[
@@ -429,6 +430,7 @@ fn promotion_order_compares_with_the_same_app_only() {
         !out.contains("shop/staging"),
         "never an unrelated app: {out}"
     );
+    insta::assert_snapshot!("promotion_note_for_a_new_app", out);
 
     // web: the staging overlay of the same base shows the change already.
     let mut repo = build(&at_base);

@@ -167,14 +167,15 @@ fn unpaired_notes(cx: &RuleContext, unpaired: &[Unpaired]) -> Vec<Diagnostic> {
             continue;
         };
         let searched = first.searched.join(", ");
+        let either = first.searched.join(" or ");
         let mut d = Diagnostic::new(
             RULE.id,
             format!("{env} changes an app that no earlier environment ({searched}) has: promotion order not checked"),
             Span::at(&first.pos, Side::Head),
         )
-        .with_label(format!("no overlay of this app in {searched}"))
+        .with_label(format!("no overlay of this app in {either}"))
         .with_help(format!(
-            "expected for a new app; otherwise give its {searched} overlay the same path but for the environment word, so the gate pairs them"
+            "expected for a new app; otherwise give the app's overlay in {either} the same path but for the environment word, so the gate pairs them"
         ));
         d.severity = Severity::Note;
         d.notes = group.iter().take(10).map(|u| u.overlay.clone()).collect();
