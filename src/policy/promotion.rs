@@ -4,7 +4,7 @@
 use crate::model::Resource;
 use crate::yaml::Node;
 use serde_json::Value as J;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The name of a resource before prefixes, suffixes and hash suffixes.
 pub fn base_name(r: &Resource) -> String {
@@ -245,21 +245,30 @@ fn walk_gaps(
     }
     if let (Some(h), Some(p)) = (scalars(head), scalars(prev)) {
         if let Some(b) = scalars(base).or_else(|| base.is_none().then(Vec::new)) {
-            let (added, removed) = (minus(&h, &b), minus(&b, &h));
-            if added.is_empty() && removed.is_empty() {
-                // Only the order changed: the order must be the same there.
-                out.push(gap(at, head, prev));
-                return;
-            }
-            for e in added {
-                if count(&p, e) < count(&h, e) {
-                    out.push(element(&at, e, true));
+            let (hc, bc, pc) = (counts(&h), counts(&b), counts(&p));
+            let n = |c: &HashMap<String, usize>, k: &str| c.get(k).copied().unwrap_or(0);
+            let mut changed = false;
+            // Each distinct element once, in list order (head's, then base's).
+            let mut seen: HashSet<String> = HashSet::new();
+            for e in h.iter().chain(b.iter()) {
+                let k = e.to_string();
+                if !seen.insert(k.clone()) || n(&hc, &k) == n(&bc, &k) {
+                    continue;
                 }
-            }
-            for e in removed {
-                if count(&p, e) > count(&h, e) {
+                changed = true;
+                if n(&hc, &k) > n(&bc, &k) {
+                    // Added here: as often there.
+                    if n(&pc, &k) < n(&hc, &k) {
+                        out.push(element(&at, e, true));
+                    }
+                } else if n(&pc, &k) > n(&hc, &k) {
+                    // Removed here: as far there.
                     out.push(element(&at, e, false));
                 }
+            }
+            if !changed {
+                // Only the order changed: the order must be the same there.
+                out.push(gap(at, head, prev));
             }
             return;
         }
@@ -329,20 +338,13 @@ fn scalars(v: Option<&J>) -> Option<Vec<&J>> {
     }
 }
 
-fn count(list: &[&J], e: &J) -> usize {
-    list.iter().filter(|x| **x == e).count()
-}
-
-/// The multiset difference `a - b`, each distinct element once. Quadratic in
-/// the list's length only (scalar lists are short: args, hosts).
-fn minus<'a>(a: &[&'a J], b: &[&J]) -> Vec<&'a J> {
-    let mut out: Vec<&'a J> = Vec::new();
-    for e in a {
-        if !out.contains(e) && count(a, e) > count(b, e) {
-            out.push(e);
-        }
+/// How often each element (by its JSON text) occurs: linear, whatever the list's length.
+fn counts(list: &[&J]) -> HashMap<String, usize> {
+    let mut c: HashMap<String, usize> = HashMap::new();
+    for e in list {
+        *c.entry(e.to_string()).or_default() += 1;
     }
-    out
+    c
 }
 
 #[cfg(test)]
@@ -368,9 +370,28 @@ mod tests {
         let g = gaps(Some(&h), Some(&b), Some(&p));
         assert_eq!(g[0].here, None);
         assert_eq!(g[0].there, Some(j(r#""--new-flag""#)));
+        // One of two equal elements removed: the removal must have happened there too.
+        let two = j(r#"["-v", "-v"]"#);
+        let one = j(r#"["-v"]"#);
+        assert_eq!(gaps(Some(&two), Some(&one), Some(&two)).len(), 1);
+        assert!(gaps(Some(&two), Some(&one), Some(&one)).is_empty());
         // A pure reordering needs the same order.
         let r = j(r#"["--new-flag", "--env=prod"]"#);
         assert_eq!(gaps(Some(&h), Some(&r), Some(&p)).len(), 1);
+    }
+
+    #[test]
+    fn long_lists_cost_linear_time() {
+        let list = |n: usize, extra: &str| {
+            let mut v: Vec<J> = (0..n).map(|i| J::String(format!("--a{i}"))).collect();
+            v.push(J::String(extra.to_string()));
+            J::Array(v)
+        };
+        let (b, h, p) = (list(200_000, "x"), list(200_000, "y"), list(200_000, "x"));
+        let t = std::time::Instant::now();
+        let g = gaps(Some(&b), Some(&h), Some(&p));
+        assert_eq!(g.len(), 2, "y is added here, x removed here but still there");
+        assert!(t.elapsed() < std::time::Duration::from_secs(20));
     }
 
     #[test]
