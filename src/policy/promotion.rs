@@ -390,7 +390,11 @@ mod tests {
         let (b, h, p) = (list(200_000, "x"), list(200_000, "y"), list(200_000, "x"));
         let t = std::time::Instant::now();
         let g = gaps(Some(&b), Some(&h), Some(&p));
-        assert_eq!(g.len(), 2, "y is added here, x removed here but still there");
+        assert_eq!(
+            g.len(),
+            2,
+            "y is added here, x removed here but still there"
+        );
         assert!(t.elapsed() < std::time::Duration::from_secs(20));
     }
 
