@@ -7,7 +7,7 @@ use crate::diff::{OverlayDiff, OverlayStatus};
 use crate::model::Resource;
 use crate::policy::config::cluster_key;
 use crate::policy::RuleContext;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Where the counterparts of a changed overlay are.
 pub(crate) enum Pairing {
@@ -105,13 +105,17 @@ impl Apps {
         a
     }
 
-    fn key_of(&self, cx: &RuleContext, p: &str) -> String {
-        self.key.get(p).cloned().unwrap_or_else(|| unit_key(cx, p))
+    fn key_of<'s>(&'s self, cx: &RuleContext, p: &str) -> std::borrow::Cow<'s, str> {
+        match self.key.get(p) {
+            Some(k) => std::borrow::Cow::Borrowed(k.as_str()),
+            None => std::borrow::Cow::Owned(unit_key(cx, p)),
+        }
     }
 
     /// The overlays of `env` at base that are `o`'s app: the same path but for the
-    /// environment word, the same controller object name but for environment words,
-    /// or rendering a resource from the same source file as one `o` changes.
+    /// environment word, or the same controller object name but for environment
+    /// words; only when there is none, those rendering a resource from the same
+    /// source file as one `o` changes (the same base).
     fn same_app(&self, cx: &RuleContext, o: &OverlayDiff, env: &str) -> Vec<String> {
         match self.by_env.get(env) {
             Some(units) => self.same_app_in(cx, o, units, &self.origin),
@@ -140,7 +144,11 @@ impl Apps {
         }
         let mut out = by_path;
         out.append(&mut by_name);
-        let in_env: BTreeSet<&String> = units.iter().collect();
+        if !out.is_empty() {
+            return out;
+        }
+        // No path or name counterpart: the overlays sharing a source file with a change.
+        let in_env: HashSet<&String> = units.iter().collect();
         let mut shared: BTreeSet<&String> = BTreeSet::new();
         for f in changed_origins(cx, o) {
             for u in origin.get(f).into_iter().flatten() {
@@ -149,12 +157,7 @@ impl Apps {
                 }
             }
         }
-        for u in shared {
-            if !out.contains(u) {
-                out.push(u.clone());
-            }
-        }
-        out
+        shared.into_iter().cloned().collect()
     }
 
     /// Walk the promotion chain back from `after` to the nearest environment with

@@ -34,8 +34,8 @@ elements elsewhere in the list do not matter.
 The counterpart is an overlay of the *same app* in P: the overlay whose path differs
 only by the environment word (`blue-preprod` for `blue-prod`; for GitOps deployments
 the same directory in another cluster), a deployment whose controller object has the
-same name but for environment words, or an overlay rendering a resource from the same
-source file as the changed one (the same base). When P has no overlay of that app, the
+same name but for environment words, or, when there is neither, an overlay rendering a
+resource from the same source file as the changed one (the same base). When P has no overlay of that app, the
 rule looks further back in the chain; when no earlier environment has one, it says so
 in a note (a new app) and does not fail, unless an earlier environment gets an overlay
 of that app in the same pull request (an error: not a preceding change). Resources are matched by kind and their name
