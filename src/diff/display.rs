@@ -1,149 +1,14 @@
-//! A small deterministic YAML printer for showing resources in diffs, and the
-//! line diff of two resources (the old side reordered like the new side first,
-//! so key order never shows up as a change).
+//! The line diff of two resources, printed by the kustomize-exact emitter (the
+//! old side's name-keyed list items reordered like the new side's first, so
+//! list order never shows up as a change; map keys are sorted by the emitter).
 
 use crate::yaml::{Node, Value};
 
-fn needs_quotes(s: &str) -> bool {
-    if s.is_empty() || s.trim() != s {
-        return true;
-    }
-    let lower = s.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
-    ) {
-        return true;
-    }
-    if s.parse::<f64>().is_ok() || s.starts_with("0x") || s.starts_with("0o") {
-        return true;
-    }
-    let first = s.chars().next().unwrap_or(' ');
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
-        return true;
-    }
-    s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.chars().any(|c| c.is_control())
-}
-
-fn scalar(n: &Node) -> String {
-    match &n.value {
-        Value::Str(s) if needs_quotes(s) => serde_json::to_string(s).unwrap_or_default(),
-        Value::Str(s) => s.clone(),
-        Value::Null => "null".into(),
-        _ => n.scalar_string().unwrap_or_default(),
-    }
-}
-
-fn key(k: &str) -> String {
-    if needs_quotes(k) {
-        serde_json::to_string(k).unwrap_or_default()
-    } else {
-        k.to_string()
-    }
-}
-
-/// Block-literal text for a multi-line string, or None.
-fn block(s: &str, indent: usize) -> Option<String> {
-    if !s.contains('\n') || s.chars().any(|c| c.is_control() && c != '\n') || s.starts_with(' ') {
-        return None;
-    }
-    let pad = " ".repeat(indent);
-    let body = s.strip_suffix('\n');
-    let (chomp, text) = match body {
-        Some(b) if !b.ends_with('\n') => ("|", b),
-        Some(_) => return None,
-        None => ("|-", s),
-    };
-    let mut out = String::from(chomp);
-    out.push('\n');
-    for line in text.split('\n') {
-        if !line.is_empty() {
-            out.push_str(&pad);
-            out.push_str(line);
-        }
-        out.push('\n');
-    }
-    Some(out)
-}
-
-/// Print a value after `key:` (or `- `) at `indent`.
-fn emit_value(n: &Node, indent: usize, out: &mut String) {
-    match &n.value {
-        Value::Map(m) if m.is_empty() => out.push_str(" {}\n"),
-        Value::Seq(s) if s.is_empty() => out.push_str(" []\n"),
-        Value::Map(_) => {
-            out.push('\n');
-            emit_map(n, indent + 2, out);
-        }
-        Value::Seq(_) => {
-            out.push('\n');
-            emit_seq(n, indent, out);
-        }
-        Value::Str(s) => match block(s, indent + 2) {
-            Some(b) => {
-                out.push(' ');
-                out.push_str(&b);
-            }
-            None => {
-                out.push(' ');
-                out.push_str(&scalar(n));
-                out.push('\n');
-            }
-        },
-        _ => {
-            out.push(' ');
-            out.push_str(&scalar(n));
-            out.push('\n');
-        }
-    }
-}
-
-fn emit_map(n: &Node, indent: usize, out: &mut String) {
-    let Some(m) = n.as_map() else { return };
-    let pad = " ".repeat(indent);
-    for (k, v) in m {
-        out.push_str(&pad);
-        out.push_str(&key(k));
-        out.push(':');
-        emit_value(v, indent, out);
-    }
-}
-
-fn emit_seq(n: &Node, indent: usize, out: &mut String) {
-    let Some(s) = n.as_seq() else { return };
-    let pad = " ".repeat(indent);
-    for item in s {
-        out.push_str(&pad);
-        out.push('-');
-        match &item.value {
-            Value::Map(m) if !m.is_empty() => {
-                // First key on the dash line, the rest indented by two.
-                let mut sub = String::new();
-                emit_map(item, indent + 2, &mut sub);
-                out.push(' ');
-                out.push_str(&sub[indent + 2..]);
-            }
-            Value::Seq(s2) if !s2.is_empty() => {
-                out.push('\n');
-                emit_seq(item, indent + 2, out);
-            }
-            _ => emit_value(item, indent, out),
-        }
-    }
-}
-
-/// Print an object as block YAML.
+/// Print an object as block YAML, exactly as `kustomize build` prints it (the
+/// one YAML printer, [`crate::yaml::emit_node`]): a diff shows the lines the
+/// controller is handed.
 pub fn to_yaml(n: &Node) -> String {
-    let mut out = String::new();
-    match &n.value {
-        Value::Map(_) => emit_map(n, 0, &mut out),
-        Value::Seq(_) => emit_seq(n, 0, &mut out),
-        _ => {
-            out.push_str(&scalar(n));
-            out.push('\n');
-        }
-    }
-    out
+    crate::yaml::emit_node(n)
 }
 
 /// A copy of `old` with map keys (and `name`-keyed list items) in the order of `new`.
@@ -213,7 +78,7 @@ mod tests {
     use crate::yaml::{parse_stream, ParseOptions};
 
     #[test]
-    fn prints_block_yaml() {
+    fn prints_resources_as_kustomize_build_does() {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {}\ndata:\n  a: \"1\"\n  conf: |\n    x\n    y\nlist:\n- a: 1\n  b: [1, 2]\n- plain\n";
         let n = parse_stream(text, "f", &ParseOptions::resource())
             .unwrap()
@@ -221,11 +86,25 @@ mod tests {
         let y = to_yaml(&n);
         assert_eq!(
             y,
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {}\ndata:\n  a: \"1\"\n  conf: |\n    x\n    y\nlist:\n- a: 1\n  b:\n  - 1\n  - 2\n- plain\n"
+            "apiVersion: v1\ndata:\n  a: \"1\"\n  conf: |\n    x\n    y\nkind: ConfigMap\nlist:\n- a: 1\n  b:\n  - 1\n  - 2\n- plain\nmetadata:\n  labels: {}\n  name: c\n"
         );
         let again = parse_stream(&y, "f", &ParseOptions::resource())
             .unwrap()
             .remove(0);
         assert_eq!(again, n);
+    }
+
+    #[test]
+    fn list_order_and_key_order_are_not_changes() {
+        let parse = |t: &str| {
+            parse_stream(t, "f", &ParseOptions::resource())
+                .unwrap()
+                .remove(0)
+        };
+        let old = parse("kind: X\nspec:\n  c:\n  - name: b\n    v: 1\n  - name: a\n    v: 1\n");
+        let new = parse("spec:\n  c:\n  - name: a\n    v: 2\n  - name: b\n    v: 1\nkind: X\n");
+        let d = yaml_diff(Some(&old), Some(&new));
+        let changed: Vec<&str> = d.lines().filter(|l| l.starts_with(['+', '-'])).collect();
+        assert_eq!(changed, ["-    v: 1", "+    v: 2"], "{d}");
     }
 }
