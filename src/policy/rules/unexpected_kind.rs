@@ -28,7 +28,9 @@ const DOCS: &str = r#"
   only hold documents of that kind family (`role.yaml` may hold Role and ClusterRole,
   `rbac.yaml` any RBAC kind, a binding file the roles it binds). The kind word or
   abbreviation (`crb`, `rb`, `cm`, `sa`, `pvc`, `hpa`, `pdb`, `svc`, `ns`, `sts`, …)
-  must be a whole word of the name, and the last one wins. `kustomization.yaml`,
+  must be whole words ending the name, after qualifiers such as an environment, `patch`
+  or a version (`deployment-prod.yaml`, `role-patch.yaml`); a name that only starts
+  with one names an app (`ingress-nginx.yaml`). `kustomization.yaml`,
   files with no kind word in their name, and files that deliver an app (holding a
   HelmRelease, HelmRepository, OCIRepository, GitRepository, Flux Kustomization,
   Argo CD Application or ApplicationSet: `ingress-nginx.yaml`, `namespace-ci.yaml`)
@@ -211,16 +213,44 @@ pub fn name_family(path: &str) -> Option<(String, &'static [&'static str])> {
             .find(|(ws, _)| ws.contains(&w))
             .map(|(_, k)| *k)
     };
-    // The latest-ending run of words that is a kind word; at one end, the longest.
-    for end in (1..=words.len()).rev() {
-        for start in 0..end {
-            let joined = words[start..end].concat();
-            if let Some(k) = lookup(&joined) {
-                return Some((words[start..end].join("-"), k));
-            }
-        }
-    }
-    None
+    // The kind word must end the name, after trailing qualifiers
+    // (`deployment-prod`, `role-patch`, `service-v2`): a name that merely
+    // starts with a kind word names an app (`ingress-nginx`, `secrets-store`).
+    let end = words.len() - words.iter().rev().take_while(|w| is_qualifier(w)).count();
+    // The longest run of words ending there that is a kind word.
+    (0..end).find_map(|start| {
+        let joined = words[start..end].concat();
+        lookup(&joined).map(|k| (words[start..end].join("-"), k))
+    })
+}
+
+/// Trailing words that qualify a kind word rather than name one: an
+/// environment, a patch, a version or a number.
+fn is_qualifier(w: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "patch",
+        "patches",
+        "override",
+        "overrides",
+        "prod",
+        "production",
+        "prd",
+        "staging",
+        "stage",
+        "stg",
+        "preprod",
+        "dev",
+        "development",
+        "test",
+        "qa",
+        "uat",
+        "sandbox",
+        "local",
+        "live",
+    ];
+    WORDS.contains(&w)
+        || w.chars().all(|c| c.is_ascii_digit())
+        || (w.len() > 1 && w.starts_with('v') && w[1..].chars().all(|c| c.is_ascii_digit()))
 }
 
 /// API groups of Kubernetes itself and of the GitOps controllers the gate reads.
@@ -393,6 +423,12 @@ mod tests {
             &["ClusterRoleBinding", "ClusterRole"]
         );
         assert_eq!(fam("a/web-hpa.yaml").unwrap(), &["HorizontalPodAutoscaler"]);
+        // The kind word ends the name (after qualifiers); a leading one names an app.
+        assert!(fam("a/ingress-nginx.yaml").is_none());
+        assert!(fam("a/secrets-store-csi.yaml").is_none());
+        assert_eq!(fam("a/deployment-prod.yaml").unwrap(), &["Deployment"]);
+        assert_eq!(fam("a/role-patch.yaml").unwrap(), &["Role", "ClusterRole"]);
+        assert_eq!(fam("a/service-v2.yaml").unwrap(), &["Service"]);
         // Whole words only.
         assert!(fam("a/samba.yaml").is_none());
         assert!(fam("a/kustomization.yaml").is_none());
