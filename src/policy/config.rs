@@ -85,6 +85,9 @@ pub struct Config {
     pub clusters: Vec<crate::topology::ClusterEnv>,
     /// `repositories:` URLs that are this repository (besides the checkout's remotes).
     pub repositories: Vec<String>,
+    /// `kubernetes-version:` the Kubernetes minor version resources are validated
+    /// for (one of [`super::schema::builtin::VERSIONS`]; default the newest).
+    pub kubernetes_version: &'static str,
 }
 
 /// The built-in environment vocabulary: name, words, and the environment it follows.
@@ -124,6 +127,7 @@ impl Config {
             remote: Default::default(),
             clusters: Vec::new(),
             repositories: Vec::new(),
+            kubernetes_version: super::schema::builtin::DEFAULT_VERSION,
         }
     }
 
@@ -194,10 +198,11 @@ impl Config {
                         .map(|u| u.text)
                         .collect()
                 }
+                "kubernetes-version" => cfg.kubernetes_version = parse_kube_version(val)?,
                 other => {
                     return Err(Error::at(
                         &kpos,
-                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters or repositories)"),
+                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories or kubernetes-version)"),
                     ))
                 }
             }
@@ -476,6 +481,30 @@ fn parse_kinds(text: &str, file: &str, n: &Node) -> Result<Vec<KindRule>> {
         });
     }
     Ok(out)
+}
+
+/// `kubernetes-version:` `1.30`, `v1.30` or `1.30.4` (a YAML number `1.30` is read
+/// as written, not as 1.3), one of the versions whose schemas are embedded.
+fn parse_kube_version(n: &Node) -> Result<&'static str> {
+    use super::schema::builtin;
+    let text = match (&n.value, n.raw.as_deref()) {
+        (Value::Float(_) | Value::Int(_), Some(raw)) => Some(raw.to_string()),
+        (Value::Str(s), _) => Some(s.clone()),
+        _ => None,
+    };
+    let shown = text.clone().unwrap_or_else(|| n.type_name().to_string());
+    text.as_deref()
+        .and_then(builtin::parse_version)
+        .ok_or_else(|| {
+            Error::at(
+                &n.pos,
+                format!(
+                    "unknown kubernetes-version '{shown}' (schemas are embedded for {} to {})",
+                    builtin::VERSIONS[0],
+                    builtin::DEFAULT_VERSION
+                ),
+            )
+        })
 }
 
 /// `clusters:`: a mapping of cluster-name glob → environment name.

@@ -11,6 +11,7 @@ pub mod config;
 mod context;
 pub mod promotion;
 pub mod rules;
+pub mod schema;
 pub mod topology;
 
 pub use crate::diagnostic::{Diagnostic, Label, Severity, Side, Span};
