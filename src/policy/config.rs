@@ -837,8 +837,31 @@ kinds:
     #[test]
     fn errors_point_at_lines() {
         assert_eq!(err("rules:\n  single-environment: fatal\n"), "c.yaml:2: bad severity 'fatal' for rule 'single-environment' (expected error, warning or off)");
-        assert_eq!(err("rules:\n  nope: error\n"), "c.yaml:2: unknown rule 'nope' (rules: single-environment, unexpected-kind, promotion-order, config-edit, unassigned-change)");
-        assert_eq!(err("foo: 1\n"), "c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters or repositories)");
+        assert_eq!(
+            err("rules:\n  nope: error\n"),
+            format!(
+                "c.yaml:2: unknown rule 'nope' (rules: {})",
+                super::super::rules::ids().join(", ")
+            )
+        );
+        assert!(err("foo: 1\n")
+            .starts_with("c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories"));
+        assert_eq!(
+            err("kubernetes-version: 1.3\n"),
+            "c.yaml:1: unknown kubernetes-version '1.3' (schemas are embedded for 1.25 to 1.37)"
+        );
+        assert_eq!(
+            Config::parse("kubernetes-version: 1.30\n", "c.yaml")
+                .unwrap()
+                .kubernetes_version,
+            "1.30"
+        );
+        assert_eq!(
+            Config::parse("kubernetes-version: v1.26.3\n", "c.yaml")
+                .unwrap()
+                .kubernetes_version,
+            "1.26"
+        );
         assert!(
             err("environments:\n  prod:\n    overlays: [a]\n    after: staging\n").starts_with(
                 "c.yaml:4: environment 'prod' comes after unknown environment 'staging'"

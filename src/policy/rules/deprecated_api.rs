@@ -42,40 +42,205 @@ Kubernetes 1.22; use `networking.k8s.io/v1`.
 
 /// One deprecated API: (apiVersion, kinds (empty: all), deprecated in minor,
 /// removed in minor, replacement apiVersion).
-pub type Deprecation = (&'static str, &'static [&'static str], u32, u32, &'static str);
+pub type Deprecation = (
+    &'static str,
+    &'static [&'static str],
+    u32,
+    u32,
+    &'static str,
+);
 
 /// Deprecated and removed API versions of Kubernetes 1.x (minor numbers).
 pub const APIS: &[Deprecation] = &[
-    ("extensions/v1beta1", &["Deployment", "DaemonSet", "ReplicaSet"], 8, 16, "apps/v1"),
-    ("extensions/v1beta1", &["NetworkPolicy"], 9, 16, "networking.k8s.io/v1"),
-    ("extensions/v1beta1", &["PodSecurityPolicy"], 10, 16, "policy/v1beta1 (itself removed in 1.25: use Pod Security Admission)"),
-    ("extensions/v1beta1", &["Ingress"], 14, 22, "networking.k8s.io/v1"),
+    (
+        "extensions/v1beta1",
+        &["Deployment", "DaemonSet", "ReplicaSet"],
+        8,
+        16,
+        "apps/v1",
+    ),
+    (
+        "extensions/v1beta1",
+        &["NetworkPolicy"],
+        9,
+        16,
+        "networking.k8s.io/v1",
+    ),
+    (
+        "extensions/v1beta1",
+        &["PodSecurityPolicy"],
+        10,
+        16,
+        "policy/v1beta1 (itself removed in 1.25: use Pod Security Admission)",
+    ),
+    (
+        "extensions/v1beta1",
+        &["Ingress"],
+        14,
+        22,
+        "networking.k8s.io/v1",
+    ),
     ("apps/v1beta1", &[], 9, 16, "apps/v1"),
     ("apps/v1beta2", &[], 9, 16, "apps/v1"),
-    ("networking.k8s.io/v1beta1", &["Ingress", "IngressClass"], 19, 22, "networking.k8s.io/v1"),
-    ("rbac.authorization.k8s.io/v1alpha1", &[], 17, 22, "rbac.authorization.k8s.io/v1"),
-    ("rbac.authorization.k8s.io/v1beta1", &[], 17, 22, "rbac.authorization.k8s.io/v1"),
-    ("admissionregistration.k8s.io/v1beta1", &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"], 16, 22, "admissionregistration.k8s.io/v1"),
-    ("apiextensions.k8s.io/v1beta1", &[], 16, 22, "apiextensions.k8s.io/v1"),
-    ("apiregistration.k8s.io/v1beta1", &[], 19, 22, "apiregistration.k8s.io/v1"),
-    ("certificates.k8s.io/v1beta1", &[], 19, 22, "certificates.k8s.io/v1"),
-    ("coordination.k8s.io/v1beta1", &[], 19, 22, "coordination.k8s.io/v1"),
-    ("scheduling.k8s.io/v1alpha1", &[], 14, 17, "scheduling.k8s.io/v1"),
-    ("scheduling.k8s.io/v1beta1", &[], 14, 22, "scheduling.k8s.io/v1"),
-    ("storage.k8s.io/v1beta1", &["CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"], 19, 22, "storage.k8s.io/v1"),
-    ("storage.k8s.io/v1beta1", &["CSIStorageCapacity"], 24, 27, "storage.k8s.io/v1"),
+    (
+        "networking.k8s.io/v1beta1",
+        &["Ingress", "IngressClass"],
+        19,
+        22,
+        "networking.k8s.io/v1",
+    ),
+    (
+        "rbac.authorization.k8s.io/v1alpha1",
+        &[],
+        17,
+        22,
+        "rbac.authorization.k8s.io/v1",
+    ),
+    (
+        "rbac.authorization.k8s.io/v1beta1",
+        &[],
+        17,
+        22,
+        "rbac.authorization.k8s.io/v1",
+    ),
+    (
+        "admissionregistration.k8s.io/v1beta1",
+        &[
+            "MutatingWebhookConfiguration",
+            "ValidatingWebhookConfiguration",
+        ],
+        16,
+        22,
+        "admissionregistration.k8s.io/v1",
+    ),
+    (
+        "apiextensions.k8s.io/v1beta1",
+        &[],
+        16,
+        22,
+        "apiextensions.k8s.io/v1",
+    ),
+    (
+        "apiregistration.k8s.io/v1beta1",
+        &[],
+        19,
+        22,
+        "apiregistration.k8s.io/v1",
+    ),
+    (
+        "certificates.k8s.io/v1beta1",
+        &[],
+        19,
+        22,
+        "certificates.k8s.io/v1",
+    ),
+    (
+        "coordination.k8s.io/v1beta1",
+        &[],
+        19,
+        22,
+        "coordination.k8s.io/v1",
+    ),
+    (
+        "scheduling.k8s.io/v1alpha1",
+        &[],
+        14,
+        17,
+        "scheduling.k8s.io/v1",
+    ),
+    (
+        "scheduling.k8s.io/v1beta1",
+        &[],
+        14,
+        22,
+        "scheduling.k8s.io/v1",
+    ),
+    (
+        "storage.k8s.io/v1beta1",
+        &["CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"],
+        19,
+        22,
+        "storage.k8s.io/v1",
+    ),
+    (
+        "storage.k8s.io/v1beta1",
+        &["CSIStorageCapacity"],
+        24,
+        27,
+        "storage.k8s.io/v1",
+    ),
     ("batch/v2alpha1", &["CronJob"], 8, 21, "batch/v1"),
     ("batch/v1beta1", &["CronJob"], 21, 25, "batch/v1"),
-    ("policy/v1beta1", &["PodDisruptionBudget"], 21, 25, "policy/v1"),
-    ("policy/v1beta1", &["PodSecurityPolicy"], 21, 25, "none: use Pod Security Admission (namespace labels)"),
-    ("discovery.k8s.io/v1beta1", &["EndpointSlice"], 21, 25, "discovery.k8s.io/v1"),
-    ("events.k8s.io/v1beta1", &["Event"], 22, 25, "events.k8s.io/v1"),
-    ("node.k8s.io/v1beta1", &["RuntimeClass"], 22, 25, "node.k8s.io/v1"),
-    ("autoscaling/v2beta1", &["HorizontalPodAutoscaler"], 22, 25, "autoscaling/v2"),
-    ("autoscaling/v2beta2", &["HorizontalPodAutoscaler"], 23, 26, "autoscaling/v2"),
-    ("flowcontrol.apiserver.k8s.io/v1beta1", &["FlowSchema", "PriorityLevelConfiguration"], 23, 26, "flowcontrol.apiserver.k8s.io/v1"),
-    ("flowcontrol.apiserver.k8s.io/v1beta2", &["FlowSchema", "PriorityLevelConfiguration"], 26, 29, "flowcontrol.apiserver.k8s.io/v1"),
-    ("flowcontrol.apiserver.k8s.io/v1beta3", &["FlowSchema", "PriorityLevelConfiguration"], 29, 32, "flowcontrol.apiserver.k8s.io/v1"),
+    (
+        "policy/v1beta1",
+        &["PodDisruptionBudget"],
+        21,
+        25,
+        "policy/v1",
+    ),
+    (
+        "policy/v1beta1",
+        &["PodSecurityPolicy"],
+        21,
+        25,
+        "none: use Pod Security Admission (namespace labels)",
+    ),
+    (
+        "discovery.k8s.io/v1beta1",
+        &["EndpointSlice"],
+        21,
+        25,
+        "discovery.k8s.io/v1",
+    ),
+    (
+        "events.k8s.io/v1beta1",
+        &["Event"],
+        22,
+        25,
+        "events.k8s.io/v1",
+    ),
+    (
+        "node.k8s.io/v1beta1",
+        &["RuntimeClass"],
+        22,
+        25,
+        "node.k8s.io/v1",
+    ),
+    (
+        "autoscaling/v2beta1",
+        &["HorizontalPodAutoscaler"],
+        22,
+        25,
+        "autoscaling/v2",
+    ),
+    (
+        "autoscaling/v2beta2",
+        &["HorizontalPodAutoscaler"],
+        23,
+        26,
+        "autoscaling/v2",
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta1",
+        &["FlowSchema", "PriorityLevelConfiguration"],
+        23,
+        26,
+        "flowcontrol.apiserver.k8s.io/v1",
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta2",
+        &["FlowSchema", "PriorityLevelConfiguration"],
+        26,
+        29,
+        "flowcontrol.apiserver.k8s.io/v1",
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta3",
+        &["FlowSchema", "PriorityLevelConfiguration"],
+        29,
+        32,
+        "flowcontrol.apiserver.k8s.io/v1",
+    ),
 ];
 
 /// The table entry for `api kind`.
@@ -123,10 +288,18 @@ fn check(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
                 ),
                 span,
             )
-            .with_label(if gone { "removed API version" } else { "deprecated API version" })
+            .with_label(if gone {
+                "removed API version"
+            } else {
+                "deprecated API version"
+            })
             .with_help(format!("use {replacement}"))
             .with_note(format!("in the rendered output of {}", o.path));
-            out.push(if gone { d } else { d.with_severity(Severity::Warning) });
+            out.push(if gone {
+                d
+            } else {
+                d.with_severity(Severity::Warning)
+            });
         }
     }
     Ok(out)
@@ -142,8 +315,14 @@ mod tests {
             assert!(dep < rem, "{api}");
             assert!(!repl.is_empty(), "{api}");
         }
-        assert_eq!(lookup("extensions/v1beta1", "Ingress").map(|d| d.3), Some(22));
-        assert_eq!(lookup("apps/v1beta2", "StatefulSet").map(|d| d.4), Some("apps/v1"));
+        assert_eq!(
+            lookup("extensions/v1beta1", "Ingress").map(|d| d.3),
+            Some(22)
+        );
+        assert_eq!(
+            lookup("apps/v1beta2", "StatefulSet").map(|d| d.4),
+            Some("apps/v1")
+        );
         assert!(lookup("apps/v1", "Deployment").is_none());
         assert!(lookup("policy/v1beta1", "Eviction").is_none());
     }

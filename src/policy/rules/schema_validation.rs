@@ -54,7 +54,11 @@ fn check(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
         return Ok(Vec::new());
     }
     let head_all = cx.sides.head.values().flatten();
-    let mut v = Validators::new(cx.config.kubernetes_version, head_all, &SchemaBudget::default())?;
+    let mut v = Validators::new(
+        cx.config.kubernetes_version,
+        head_all,
+        &SchemaBudget::default(),
+    )?;
     let mut out = Vec::new();
     let mut seen: BTreeSet<(Span, String)> = BTreeSet::new();
     let mut noted: BTreeSet<(String, String)> = BTreeSet::new();
@@ -149,10 +153,15 @@ fn diagnostic(
             format!("validated against CustomResourceDefinition '{name}' ({origin})")
         }
     };
-    let field = if f.field.is_empty() { "(the object)" } else { &f.field };
+    let field = if f.field.is_empty() {
+        "(the object)"
+    } else {
+        &f.field
+    };
     let help = match (&f.expected, f.message.as_str()) {
         (_, "unknown field") => {
-            "fix the field's spelling or remove it: the API server rejects unknown fields".to_string()
+            "fix the field's spelling or remove it: the API server rejects unknown fields"
+                .to_string()
         }
         (Some(e), m) if m.starts_with("wrong type") => format!("write a value of type {e}"),
         (Some(e), _) => format!("the schema wants {e}"),

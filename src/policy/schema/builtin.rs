@@ -15,8 +15,8 @@ static DATA: &[u8] = include_bytes!("../../../data/k8s-schemas.json.gz");
 /// The Kubernetes minor versions whose schemas are embedded, oldest first
 /// (`tests` check this list against the data).
 pub const VERSIONS: &[&str] = &[
-    "1.25", "1.26", "1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35",
-    "1.36", "1.37",
+    "1.25", "1.26", "1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36",
+    "1.37",
 ];
 
 /// The version used when the configuration names none: the newest embedded.
@@ -29,7 +29,9 @@ pub fn parse_version(text: &str) -> Option<&'static str> {
     let t = t.strip_prefix('v').unwrap_or(t);
     let mut parts = t.split('.');
     let (major, minor) = (parts.next()?, parts.next()?);
-    if parts.clone().count() > 1 || !parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.clone().count() > 1
+        || !parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let minor: u32 = minor.parse().ok()?;
@@ -70,7 +72,10 @@ pub fn schema_for(version: &str, api_version: &str, kind: &str) -> Option<Value>
     let v = data().get("versions")?.get(version)?;
     let pool = data().get("pool")?.as_array()?;
     let defs = v.get("defs")?.as_object()?;
-    let root = v.get("kinds")?.get(format!("{api_version} {kind}"))?.as_str()?;
+    let root = v
+        .get("kinds")?
+        .get(format!("{api_version} {kind}"))?
+        .as_str()?;
     let mut out = Map::new();
     let mut todo = vec![root.to_string()];
     let mut seen = BTreeSet::new();
@@ -105,7 +110,10 @@ pub fn known_anywhere(api_version: &str, kind: &str) -> bool {
     data()
         .get("versions")
         .and_then(Value::as_object)
-        .is_some_and(|vs| vs.values().any(|v| v.get("kinds").and_then(|k| k.get(&key)).is_some()))
+        .is_some_and(|vs| {
+            vs.values()
+                .any(|v| v.get("kinds").and_then(|k| k.get(&key)).is_some())
+        })
 }
 
 fn collect_refs(v: &Value, out: &mut Vec<String>) {
@@ -163,7 +171,10 @@ mod tests {
             Value::Bool(false)
         );
         assert!(schema_for("1.37", "extensions/v1beta1", "Ingress").is_none());
-        assert!(known_anywhere("flowcontrol.apiserver.k8s.io/v1beta2", "FlowSchema"));
+        assert!(known_anywhere(
+            "flowcontrol.apiserver.k8s.io/v1beta2",
+            "FlowSchema"
+        ));
         assert!(!known_anywhere("example.com/v1", "Widget"));
     }
 }

@@ -65,11 +65,15 @@ pub fn collect<'a>(
         }
         let spec = r.node.get("spec");
         let group = spec.and_then(|s| s.str_at(&["group"])).unwrap_or("");
-        let kind = spec.and_then(|s| s.str_at(&["names", "kind"])).unwrap_or("");
+        let kind = spec
+            .and_then(|s| s.str_at(&["names", "kind"]))
+            .unwrap_or("");
         if group.is_empty() || kind.is_empty() {
             continue;
         }
-        let versions = spec.and_then(|s| s.get("versions")).and_then(|v| v.as_seq());
+        let versions = spec
+            .and_then(|s| s.get("versions"))
+            .and_then(|v| v.as_seq());
         for v in versions.into_iter().flatten() {
             let Some(version) = v.str_at(&["name"]) else {
                 continue;
@@ -263,9 +267,17 @@ mod tests {
         let spec = &c["properties"]["spec"];
         assert_eq!(spec["additionalProperties"], json!(false));
         assert!(spec.get("description").is_none());
-        assert_eq!(spec["properties"]["port"]["type"], json!(["integer", "string"]));
-        assert_eq!(spec["properties"]["note"]["type"], json!(["string", "null"]));
-        assert!(spec["properties"]["free"].get("additionalProperties").is_none());
+        assert_eq!(
+            spec["properties"]["port"]["type"],
+            json!(["integer", "string"])
+        );
+        assert_eq!(
+            spec["properties"]["note"]["type"],
+            json!(["string", "null"])
+        );
+        assert!(spec["properties"]["free"]
+            .get("additionalProperties")
+            .is_none());
     }
 
     #[test]

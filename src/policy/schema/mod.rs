@@ -366,13 +366,21 @@ mod tests {
         let Verdict::Checked(f, SchemaSource::Builtin("1.37")) = v.validate(&r).unwrap() else {
             panic!("not validated")
         };
-        let at = |field: &str| f.iter().find(|x| x.field == field).map(|x| (x.pos.line, x.message.clone()));
+        let at = |field: &str| {
+            f.iter()
+                .find(|x| x.field == field)
+                .map(|x| (x.pos.line, x.message.clone()))
+        };
         assert_eq!(
             at("spec.template.spec.containers[name=app].imagePullPolicyy"),
             Some((14, "unknown field".into()))
         );
         assert_eq!(at("spec.replicas").map(|x| x.0), Some(6));
-        assert!(f.iter().any(|x| x.message == "missing required field 'name'"), "{f:?}");
+        assert!(
+            f.iter()
+                .any(|x| x.message == "missing required field 'name'"),
+            "{f:?}"
+        );
         assert_eq!(f.len(), 3, "{f:?}");
     }
 
