@@ -7,7 +7,7 @@
 #   render   `render --all` of REV (every kustomization rendered, nothing judged)
 #   off      `check` with schema-validation and deprecated-api off
 #   on       `check` with both on (the default)
-# validation = on - off, and prints validation / render and validation / off.
+# (CPU seconds, user + system) validation = on - off, and prints validation / render and validation / off.
 #
 # usage: benches/schema.sh REPO [REV]   (REV default HEAD)
 #        benches/gen-platform.py /tmp/platform && benches/schema.sh /tmp/platform HEAD~2
@@ -30,12 +30,11 @@ printf 'rules:\n  schema-validation: off\n  deprecated-api: off\n' > "$work/off.
 printf 'rules: {}\n' > "$work/on.yaml"
 
 median() { python3 -c "import sys; v=sorted(map(float, sys.argv[1:])); print(v[len(v)//2])" "$@"; }
+# CPU seconds (user + system) of one run: the machine is shared, wall time is noisy.
 timed() {
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$@" > "$work/out" 2> "$work/err" || [ $? -le 1 ] || { cat "$work/err" >&2; exit 2; }
-  t1=$(date +%s.%N)
-  python3 -c "print($t1 - $t0)"
+  /usr/bin/time -f "%U %S" -o "$work/time" "$@" > "$work/out" 2> "$work/err" \
+    || [ $? -le 1 ] || { cat "$work/err" >&2; exit 2; }
+  python3 -c "import sys; u, s = map(float, open(sys.argv[1]).read().split()[-2:]); print(u + s)" "$work/time"
 }
 run() {
   local ts=()
@@ -46,15 +45,16 @@ git worktree add -q "$work/tree" "$head"
 "$bin" render --all "$work/tree" --repo "$work/tree" --out "$work/rendered" >/dev/null 2>&1 || true
 render=$(run "$bin" render --all "$work/tree" --repo "$work/tree" --out "$work/rendered")
 overlays=$(find "$work/rendered" -type f | wc -l)
-off=$(run "$bin" check --base "$empty" --head "$head" --config "$work/off.yaml" --format json)
-on=$(run "$bin" check --base "$empty" --head "$head" --config "$work/on.yaml" --format json)
-resources=$(cat "$work/rendered"/* 2>/dev/null | grep -c '^kind:' || true)
+off=$(run "$bin" check --base-exact --base "$empty" --head "$head" --config "$work/off.yaml" --format json)
+on=$(run "$bin" check --base-exact --base "$empty" --head "$head" --config "$work/on.yaml" --format json)
+resources=$(find "$work/rendered" -type f -exec cat {} + | grep -c '^kind:' || true)
 findings=$(python3 -c "import json,sys; v=json.load(open(sys.argv[1])); print(sum(1 for d in v['violations'] if d['rule']=='schema-validation'))" "$work/out")
 python3 - "$render" "$off" "$on" "$overlays" "$resources" "$findings" <<'PY'
 import sys
 render, off, on = map(float, sys.argv[1:4])
 val = max(on - off, 0.0)
 print(f"rendered outputs: {sys.argv[4]}, resources: {sys.argv[5]}, schema-validation findings: {sys.argv[6]}")
+print(f"CPU seconds (user + system), median of the runs")
 print(f"render --all:              {render:.3f} s")
 print(f"check, validation off:     {off:.3f} s")
 print(f"check, validation on:      {on:.3f} s")

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::model::Resource;
 use crate::policy::schema::{crd::SchemaBudget, Finding, SchemaSource, Validators, Verdict};
 use crate::policy::RuleContext;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The rule.
 pub static RULE: Rule = Rule {
@@ -60,7 +60,8 @@ fn check(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
         &SchemaBudget::default(),
     )?;
     let mut out = Vec::new();
-    let mut seen: BTreeSet<(Span, String)> = BTreeSet::new();
+    // One diagnostic per (line, field, finding); other overlays it shows in are noted.
+    let mut seen: BTreeMap<(Span, String, String), usize> = BTreeMap::new();
     let mut noted: BTreeSet<(String, String)> = BTreeSet::new();
     for o in changed {
         for c in &o.changes {
@@ -78,8 +79,13 @@ fn check(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
                             continue;
                         }
                         let d = diagnostic(r, o, &f, &source, c);
-                        if seen.insert((d.span.clone(), d.message.clone())) {
-                            out.push(d);
+                        let key = (d.span.clone(), f.field.clone(), f.message.clone());
+                        match seen.get(&key) {
+                            Some(&i) => also_in(&mut out[i], &o.path),
+                            None => {
+                                seen.insert(key, out.len());
+                                out.push(d);
+                            }
                         }
                     }
                 }
@@ -98,7 +104,7 @@ fn check(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
 /// (field, message) of the violations the base side of a modified resource already has.
 fn base_findings(
     cx: &RuleContext,
-    v: &mut Validators,
+    v: &mut Validators<'_>,
     o: &OverlayDiff,
     c: &ResourceChange,
 ) -> Result<BTreeSet<(String, String)>> {
@@ -177,6 +183,16 @@ fn diagnostic(
     .with_help(help)
     .with_note(against)
     .with_note(format!("in the rendered output of {}", o.path))
+}
+
+/// Note another overlay whose rendered output has the same finding (at most 10 named).
+fn also_in(d: &mut Diagnostic, overlay: &str) {
+    let named = d.notes.iter().filter(|n| n.starts_with("also in ")).count();
+    match named {
+        0..=9 => d.notes.push(format!("also in the rendered output of {overlay}")),
+        10 => d.notes.push("also in other overlays".to_string()),
+        _ => {}
+    }
 }
 
 fn not_validated(r: &Resource, c: &ResourceChange, why: &str) -> Diagnostic {

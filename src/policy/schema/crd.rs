@@ -33,30 +33,44 @@ impl Default for SchemaBudget {
     }
 }
 
-/// One served version of a CRD: (group, version, kind) → its schema.
+/// One served version of a CRD: (group, version, kind) → its schema, measured and
+/// converted only when a resource needs it ([`CrdSchema::prepare`]).
 #[derive(Clone, Debug)]
-pub struct CrdSchema {
+pub struct CrdSchema<'a> {
     /// The custom resource's API group.
     pub group: String,
     /// The version.
     pub version: String,
     /// The kind.
     pub kind: String,
-    /// The JSON Schema (converted), `None` when the version declares no schema.
-    pub schema: Option<Value>,
+    /// The `openAPIV3Schema` as written, `None` when the version declares none.
+    pub schema: Option<&'a crate::yaml::Node>,
     /// Where the CRD comes from (its document).
     pub origin: Pos,
     /// The CRD's `metadata.name`.
     pub name: String,
 }
 
+impl CrdSchema<'_> {
+    /// The JSON Schema to compile: measured against `budget` (an error naming the
+    /// CRD's file when over it), then converted. `None` without a schema.
+    pub fn prepare(&self, budget: &SchemaBudget) -> Result<Option<Value>> {
+        let Some(node) = self.schema else {
+            return Ok(None);
+        };
+        let raw = node.to_json();
+        measure(&raw, budget).map_err(|why| over_budget(&self.origin, &self.name, &why))?;
+        Ok(Some(convert(&raw, true)))
+    }
+}
+
 /// Every CRD version in `resources`, keyed by (group, version, kind); the first
-/// CRD declaring a key wins. An over-budget schema is an error naming the CRD.
+/// CRD declaring a key wins. Nothing is compiled or measured here: a CRD no
+/// changed resource uses costs nothing.
 pub fn collect<'a>(
     resources: impl Iterator<Item = &'a Resource>,
-    budget: &SchemaBudget,
-    out: &mut BTreeMap<(String, String, String), CrdSchema>,
-) -> Result<()> {
+    out: &mut BTreeMap<(String, String, String), CrdSchema<'a>>,
+) {
     for r in resources {
         if r.kind() != "CustomResourceDefinition"
             || !r.api_version().starts_with("apiextensions.k8s.io/")
@@ -82,14 +96,9 @@ pub fn collect<'a>(
             if out.contains_key(&key) {
                 continue;
             }
-            let schema = match v.get_path(&["schema", "openAPIV3Schema"]) {
-                Some(s) if s.is_map() => {
-                    let raw = s.to_json();
-                    measure(&raw, budget).map_err(|why| over_budget(r, &why))?;
-                    Some(convert(&raw, true))
-                }
-                _ => None,
-            };
+            let schema = v
+                .get_path(&["schema", "openAPIV3Schema"])
+                .filter(|s| s.is_map());
             out.insert(
                 key,
                 CrdSchema {
@@ -103,16 +112,14 @@ pub fn collect<'a>(
             );
         }
     }
-    Ok(())
 }
 
 /// The error for a CRD whose schema is beyond the budget: exit 2, naming its file.
-pub fn over_budget(r: &Resource, why: &str) -> Error {
+fn over_budget(origin: &Pos, name: &str, why: &str) -> Error {
     Error::at(
-        &r.origin,
+        origin,
         format!(
-            "CustomResourceDefinition '{}': its schema {why}; the gate cannot validate resources against it",
-            r.name()
+            "CustomResourceDefinition '{name}': its schema {why}; the gate cannot validate resources against it"
         ),
     )
     .kind(ErrorKind::Budget)

@@ -72,9 +72,10 @@ struct Compiled {
 }
 
 /// The validators of one run, compiled on first use.
-pub struct Validators {
+pub struct Validators<'a> {
     version: &'static str,
-    crds: BTreeMap<CrdKey, crd::CrdSchema>,
+    crds: BTreeMap<CrdKey, crd::CrdSchema<'a>>,
+    budget: crd::SchemaBudget,
     builtins: HashMap<(String, String), Option<Arc<Validator>>>,
     compiled: HashMap<CrdKey, Compiled>,
     spent: HashMap<CrdKey, Duration>,
@@ -82,19 +83,21 @@ pub struct Validators {
     pub max_time: Duration,
 }
 
-impl Validators {
+impl<'a> Validators<'a> {
     /// Validators for `version` (an embedded minor version, [`builtin::VERSIONS`])
-    /// and the CRDs of `resources` (the rendered output at head).
-    pub fn new<'a>(
+    /// and the CRDs of `resources` (the rendered output at head), whose schemas
+    /// are held to `budget` when a resource needs them.
+    pub fn new(
         version: &'static str,
         resources: impl Iterator<Item = &'a Resource>,
         budget: &crd::SchemaBudget,
-    ) -> Result<Validators> {
+    ) -> Result<Validators<'a>> {
         let mut crds = BTreeMap::new();
-        crd::collect(resources, budget, &mut crds)?;
+        crd::collect(resources, &mut crds);
         Ok(Validators {
             version,
             crds,
+            budget: *budget,
             builtins: HashMap::new(),
             compiled: HashMap::new(),
             spent: HashMap::new(),
@@ -127,8 +130,8 @@ impl Validators {
         };
         let started = Instant::now();
         if !self.compiled.contains_key(&key) {
-            let validator = match &c.schema {
-                Some(s) => Some(Arc::new(compile_crd(s).map_err(|e| {
+            let validator = match c.prepare(&self.budget)? {
+                Some(s) => Some(Arc::new(compile_crd(&s).map_err(|e| {
                     Error::at(
                         &c.origin,
                         format!(
