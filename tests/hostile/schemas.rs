@@ -1,7 +1,7 @@
-//! 3. Pathological CRD schemas in the pull request: `schema-validation` compiles
-//! them only within a budget (nodes, depth, pattern size, no `$ref`), runs
-//! `pattern` on a linear-time engine, and exits 2 naming the CRD's file when a
-//! budget is exceeded or the schema does not compile.
+//! Schemas: pathological CRD schemas in the pull request. `schema-validation`
+//! compiles them only within a budget (nodes, depth, pattern size, no `$ref`),
+//! runs `pattern` on a linear-time engine, and exits 2 naming the CRD's file
+//! when a budget is exceeded or the schema does not compile.
 
 use crate::util::*;
 
@@ -21,7 +21,10 @@ fn pr(crd_text: &str, cr_text: &str) -> Repo {
     r.files(&[
         ("base/kustomization.yaml", "resources: [cm.yaml]\n"),
         ("base/cm.yaml", &cm("c")),
-        ("overlays/dev/kustomization.yaml", "resources: [../../base]\n"),
+        (
+            "overlays/dev/kustomization.yaml",
+            "resources: [../../base]\n",
+        ),
     ]);
     r.files(&[
         (
@@ -77,8 +80,17 @@ fn a_catastrophic_backtracking_pattern_runs_in_linear_time() {
     let o = check(&pr(&crd(s), &cr(&format!("  s: {evil}\n  t: {evil}\n"))));
     eprintln!("catastrophic patterns on 50 KB strings: {:.2} s", o.secs);
     assert_eq!(o.code, 1, "{}", o.all());
-    assert!(o.stdout.contains("spec.s: value does not match the schema's pattern"), "{}", o.stdout);
-    assert!(o.stdout.contains("spec.t: value does not match"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("spec.s: value does not match the schema's pattern"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("spec.t: value does not match"),
+        "{}",
+        o.stdout
+    );
     assert!(!o.stdout.contains(&evil[..100]), "the value is not echoed");
     assert!(o.secs < 20.0, "{} s", o.secs);
 }

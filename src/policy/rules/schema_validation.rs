@@ -189,7 +189,9 @@ fn diagnostic(
 fn also_in(d: &mut Diagnostic, overlay: &str) {
     let named = d.notes.iter().filter(|n| n.starts_with("also in ")).count();
     match named {
-        0..=9 => d.notes.push(format!("also in the rendered output of {overlay}")),
+        0..=9 => d
+            .notes
+            .push(format!("also in the rendered output of {overlay}")),
         10 => d.notes.push("also in other overlays".to_string()),
         _ => {}
     }
