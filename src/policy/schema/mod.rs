@@ -395,6 +395,28 @@ mod tests {
     }
 
     #[test]
+    fn a_crd_no_resource_uses_costs_nothing_even_over_budget() {
+        let mut s = String::from("        type: object\n        properties:\n");
+        for i in 0..50 {
+            s.push_str(&format!("          f{i}: {{type: string}}\n"));
+        }
+        let crd = resource(&format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: ws.example.com\nspec:\n  group: example.com\n  names: {{kind: W}}\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n{s}"
+        ));
+        let tight = crd::SchemaBudget {
+            max_nodes: 20,
+            ..Default::default()
+        };
+        let mut v = Validators::new("1.37", [&crd].into_iter(), &tight).unwrap();
+        let cm = resource("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+        assert!(matches!(v.validate(&cm).unwrap(), Verdict::Checked(f, _) if f.is_empty()));
+        let w = resource("apiVersion: example.com/v1\nkind: W\nmetadata:\n  name: w\n");
+        let e = v.validate(&w).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Budget);
+        assert!(e.to_string().starts_with("x/deploy.yaml:1: CustomResourceDefinition 'ws.example.com': its schema has more than 20 nodes"), "{e}");
+    }
+
+    #[test]
     fn catastrophic_patterns_run_in_linear_time() {
         let crd = resource(
             "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: ws.example.com\nspec:\n  group: example.com\n  names: {kind: W}\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            properties:\n              s: {type: string, pattern: '^(a+)+$'}\n",
