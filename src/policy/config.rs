@@ -198,7 +198,7 @@ impl Config {
                         .map(|u| u.text)
                         .collect()
                 }
-                "kubernetes-version" => cfg.kubernetes_version = parse_kube_version(val)?,
+                "kubernetes-version" => cfg.kubernetes_version = super::schema::builtin::from_config(val)?,
                 other => {
                     return Err(Error::at(
                         &kpos,
@@ -481,30 +481,6 @@ fn parse_kinds(text: &str, file: &str, n: &Node) -> Result<Vec<KindRule>> {
         });
     }
     Ok(out)
-}
-
-/// `kubernetes-version:` `1.30`, `v1.30` or `1.30.4` (a YAML number `1.30` is read
-/// as written, not as 1.3), one of the versions whose schemas are embedded.
-fn parse_kube_version(n: &Node) -> Result<&'static str> {
-    use super::schema::builtin;
-    let text = match (&n.value, n.raw.as_deref()) {
-        (Value::Float(_) | Value::Int(_), Some(raw)) => Some(raw.to_string()),
-        (Value::Str(s), _) => Some(s.clone()),
-        _ => None,
-    };
-    let shown = text.clone().unwrap_or_else(|| n.type_name().to_string());
-    text.as_deref()
-        .and_then(builtin::parse_version)
-        .ok_or_else(|| {
-            Error::at(
-                &n.pos,
-                format!(
-                    "unknown kubernetes-version '{shown}' (schemas are embedded for {} to {})",
-                    builtin::VERSIONS[0],
-                    builtin::DEFAULT_VERSION
-                ),
-            )
-        })
 }
 
 /// `clusters:`: a mapping of cluster-name glob → environment name.

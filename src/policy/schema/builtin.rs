@@ -4,6 +4,8 @@
 //! backend) rather than zstd: the data is 120 KiB either way, and flate2 needs no
 //! C toolchain. Decompressed and parsed once per process, on first use.
 
+use crate::error::{Error, Result};
+use crate::yaml::{Node, Value as Yaml};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -37,6 +39,26 @@ pub fn parse_version(text: &str) -> Option<&'static str> {
     let minor: u32 = minor.parse().ok()?;
     let want = format!("{major}.{minor}");
     VERSIONS.iter().copied().find(|v| *v == want)
+}
+
+/// `kubernetes-version:` `1.30`, `v1.30` or `1.30.4` (a YAML number `1.30` is read
+/// as written, not as 1.3), one of the versions whose schemas are embedded.
+pub fn from_config(n: &Node) -> Result<&'static str> {
+    let text = match (&n.value, n.raw.as_deref()) {
+        (Yaml::Float(_) | Yaml::Int(_), Some(raw)) => Some(raw.to_string()),
+        (Yaml::Str(s), _) => Some(s.clone()),
+        _ => None,
+    };
+    let shown = text.clone().unwrap_or_else(|| n.type_name().to_string());
+    text.as_deref().and_then(parse_version).ok_or_else(|| {
+        Error::at(
+            &n.pos,
+            format!(
+                "unknown kubernetes-version '{shown}' (schemas are embedded for {} to {})",
+                VERSIONS[0], DEFAULT_VERSION
+            ),
+        )
+    })
 }
 
 /// The minor number of an embedded version (`1.30` → 30).
