@@ -32,7 +32,8 @@ each reported at the source line that produced the value: the patch file and lin
 when a patch set it. On a modified resource, a violation already present at base is
 not reported. A kind with no schema (no CRD in the repository, or an API version the
 target Kubernetes does not serve) is reported once as *not validated*, a warning
-that never fails the check.
+that never fails the check. Not checked: CEL rules (`x-kubernetes-validations`),
+`format`s, and what only the API server knows (defaulting, admission).
 
 **Why.** `kubectl apply` rejects these only at deploy time, after the merge: a
 misspelt `imagePullPolicyy` or `replicas: "3"` set by an overlay patch breaks the
