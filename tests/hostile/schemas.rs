@@ -109,3 +109,16 @@ fn a_ref_in_a_crd_schema_is_refused() {
     let o = check(&pr(&crd(s), &cr("  s: x\n")));
     refused(&o, "base/crd.yaml", "uses $ref");
 }
+
+#[test]
+fn a_hostile_field_name_reaches_the_output_inert() {
+    let s = "            type: object\n            properties:\n              s: {type: string}\n";
+    let o = check(&pr(&crd(s), &cr("  \"\\e[2J\\e]8;;http://x\\a<b>x\": 1\n")));
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(o.stdout.contains("unknown field"), "{}", o.stdout);
+    assert!(
+        !o.stdout.contains('\u{1b}') && !o.stdout.contains('\u{7}'),
+        "{:?}",
+        o.stdout
+    );
+}
