@@ -261,7 +261,7 @@ fn a_kind_without_schema_is_noted_once_and_never_fails() {
     assert_eq!(code, 0, "{v:?}{err}");
     let notes = of_rule(&v, "schema-validation");
     assert_eq!(notes.len(), 1, "{notes:?}");
-    assert_eq!(notes[0]["severity"], "warning");
+    assert_eq!(notes[0]["severity"], "note");
     assert!(
         notes[0]["message"]
             .as_str()
@@ -305,7 +305,7 @@ fn a_removed_extensions_v1beta1_ingress_is_flagged_with_its_replacement() {
     // No schema for it at 1.37: noted, not failed by schema-validation.
     let s = of_rule(&v, "schema-validation");
     assert_eq!(s.len(), 1, "{s:?}");
-    assert_eq!(s[0]["severity"], "warning");
+    assert_eq!(s[0]["severity"], "note");
 }
 
 #[test]

@@ -78,8 +78,8 @@ pub fn rank(id: &str) -> usize {
 
 /// Run every rule that is not `off`, in registry order; each diagnostic gets
 /// its rule's configured severity, except that a diagnostic the rule marked as a
-/// warning (`with_severity(Severity::Warning)`: a note, a deprecation) is never
-/// more than a warning. Sorted by rule, then location.
+/// note or a warning (`with_severity`: what it could not judge, a deprecation)
+/// is never more than that. Sorted by rule, then location.
 pub fn run(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
     let mut out = Vec::new();
     for rule in RULES {
@@ -88,10 +88,12 @@ pub fn run(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
             continue;
         }
         for d in (rule.check)(cx)? {
+            // Error < Warning < Note: a note stays a note (the rule could not judge,
+            // it did not find), a finding the rule marked as a warning stays one.
+            let severity = sev.max(d.severity);
             out.push(Diagnostic {
                 rule: rule.id,
-                // Error < Warning: a rule's warning stays a warning.
-                severity: sev.max(d.severity),
+                severity,
                 ..d
             });
         }

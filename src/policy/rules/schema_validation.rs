@@ -31,8 +31,8 @@ missing required fields, values outside an `enum` and the other schema keywords 
 each reported at the source line that produced the value: the patch file and line
 when a patch set it. On a modified resource, a violation already present at base is
 not reported. A kind with no schema (no CRD in the repository, or an API version the
-target Kubernetes does not serve) is reported once as *not validated*, a warning
-that never fails the check. Not checked: CEL rules (`x-kubernetes-validations`),
+target Kubernetes does not serve) is reported once as *not validated*, a note that
+never fails the check. Not checked: CEL rules (`x-kubernetes-validations`),
 `format`s, and what only the API server knows (defaulting, admission).
 
 **Why.** `kubectl apply` rejects these only at deploy time, after the merge: a
@@ -207,6 +207,6 @@ fn not_validated(r: &Resource, c: &ResourceChange, why: &str) -> Diagnostic {
     .with_label("no schema for this kind")
     .with_help("add the CustomResourceDefinition to the repository to validate its resources; this note never fails the check")
     .with_note(format!("first seen on {}", who(r)))
-    // A note: never more than a warning, whatever the rule's severity.
-    .with_severity(Severity::Warning)
+    // A note: never a failure, whatever the rule's severity.
+    .with_severity(Severity::Note)
 }
