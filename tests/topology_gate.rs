@@ -40,6 +40,9 @@ fn rules(v: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
+        // Not the subject here: schema-validation's "not validated" notes on the
+        // controllers' kinds (HelmRelease, …), whose CRDs these fixtures do not hold.
+        .filter(|d| !(d["rule"] == "schema-validation" && d["severity"] == "note"))
         .map(|d| d["rule"].as_str().unwrap().to_string())
         .collect()
 }

@@ -85,6 +85,9 @@ pub struct Config {
     pub clusters: Vec<crate::topology::ClusterEnv>,
     /// `repositories:` URLs that are this repository (besides the checkout's remotes).
     pub repositories: Vec<String>,
+    /// `kubernetes-version:` the Kubernetes minor version resources are validated
+    /// for (one of [`super::schema::builtin::VERSIONS`]; default the newest).
+    pub kubernetes_version: &'static str,
 }
 
 /// The built-in environment vocabulary (the topology's, [`crate::topology::VOCABULARY`]):
@@ -120,6 +123,7 @@ impl Config {
             remote: Default::default(),
             clusters: Vec::new(),
             repositories: Vec::new(),
+            kubernetes_version: super::schema::builtin::DEFAULT_VERSION,
         }
     }
 
@@ -190,10 +194,11 @@ impl Config {
                         .map(|u| u.text)
                         .collect()
                 }
+                "kubernetes-version" => cfg.kubernetes_version = super::schema::builtin::from_config(val)?,
                 other => {
                     return Err(Error::at(
                         &kpos,
-                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters or repositories)"),
+                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories or kubernetes-version)"),
                     ))
                 }
             }
@@ -789,8 +794,31 @@ kinds:
     #[test]
     fn errors_point_at_lines() {
         assert_eq!(err("rules:\n  single-environment: fatal\n"), "c.yaml:2: bad severity 'fatal' for rule 'single-environment' (expected error, warning or off)");
-        assert_eq!(err("rules:\n  nope: error\n"), "c.yaml:2: unknown rule 'nope' (rules: single-environment, unexpected-kind, promotion-order, config-edit, unassigned-change)");
-        assert_eq!(err("foo: 1\n"), "c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters or repositories)");
+        assert_eq!(
+            err("rules:\n  nope: error\n"),
+            format!(
+                "c.yaml:2: unknown rule 'nope' (rules: {})",
+                super::super::rules::ids().join(", ")
+            )
+        );
+        assert!(err("foo: 1\n")
+            .starts_with("c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories"));
+        assert_eq!(
+            err("kubernetes-version: 1.3\n"),
+            "c.yaml:1: unknown kubernetes-version '1.3' (schemas are embedded for 1.25 to 1.37)"
+        );
+        assert_eq!(
+            Config::parse("kubernetes-version: 1.30\n", "c.yaml")
+                .unwrap()
+                .kubernetes_version,
+            "1.30"
+        );
+        assert_eq!(
+            Config::parse("kubernetes-version: v1.26.3\n", "c.yaml")
+                .unwrap()
+                .kubernetes_version,
+            "1.26"
+        );
         assert!(
             err("environments:\n  prod:\n    overlays: [a]\n    after: staging\n").starts_with(
                 "c.yaml:4: environment 'prod' comes after unknown environment 'staging'"

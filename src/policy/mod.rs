@@ -12,6 +12,7 @@ mod context;
 mod counterpart;
 pub mod promotion;
 pub mod rules;
+pub mod schema;
 pub mod topology;
 
 pub use crate::diagnostic::{Diagnostic, Label, Severity, Side, Span};

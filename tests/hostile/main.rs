@@ -13,6 +13,7 @@ mod input;
 mod outcomes;
 mod output;
 mod remote;
+mod schemas;
 mod secrets;
 mod servers;
 mod symlinks;

@@ -8,7 +8,9 @@
 //! Adding a rule: a new file here, one `mod` line and one entry in [`RULES`].
 
 mod config_edit;
+mod deprecated_api;
 mod promotion_order;
+mod schema_validation;
 mod single_environment;
 mod unassigned_change;
 mod unexpected_kind;
@@ -55,6 +57,8 @@ pub static RULES: &[&Rule] = &[
     &promotion_order::RULE,
     &config_edit::RULE,
     &unassigned_change::RULE,
+    &schema_validation::RULE,
+    &deprecated_api::RULE,
 ];
 
 /// A rule by id.
@@ -73,7 +77,9 @@ pub fn rank(id: &str) -> usize {
 }
 
 /// Run every rule that is not `off`, in registry order; each diagnostic gets
-/// its rule's configured severity. Sorted by rule, then location.
+/// its rule's configured severity, except that a diagnostic the rule marked as a
+/// note or a warning (`with_severity`: what it could not judge, a deprecation)
+/// is never more than that. Sorted by rule, then location.
 pub fn run(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
     let mut out = Vec::new();
     for rule in RULES {
@@ -82,12 +88,9 @@ pub fn run(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
             continue;
         }
         for d in (rule.check)(cx)? {
-            // A note stays a note: the rule could not judge, it did not find.
-            let severity = if d.severity == Severity::Note {
-                Severity::Note
-            } else {
-                sev
-            };
+            // Error < Warning < Note: a note stays a note (the rule could not judge,
+            // it did not find), a finding the rule marked as a warning stays one.
+            let severity = sev.max(d.severity);
             out.push(Diagnostic {
                 rule: rule.id,
                 severity,
