@@ -110,6 +110,7 @@ fn run_diff(s: &Sides, opts: &DiffOptions) -> Result<(DiffReport, RenderedSides)
         head_commit: Some(s.head_rev.id.clone()),
         overlays,
         summary: Default::default(),
+        ignored: Default::default(),
     };
     report.summary = report.summary();
     Ok((report, sides))

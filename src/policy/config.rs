@@ -70,7 +70,7 @@ pub struct Config {
     pub environments: Vec<EnvSpec>,
     /// Whether environments were inferred from path names.
     pub inferred_envs: bool,
-    /// Severity per rule, in registry ([`super::rules::RULES`]) order.
+    /// Severity per rule, in registry ([`super::rules::all`]) order.
     pub rules: Vec<RuleSetting>,
     /// Kind constraints.
     pub kinds: Vec<KindRule>,
@@ -85,6 +85,10 @@ pub struct Config {
     pub clusters: Vec<crate::topology::ClusterEnv>,
     /// `repositories:` URLs that are this repository (besides the checkout's remotes).
     pub repositories: Vec<String>,
+    /// `packs:` the rule packs that run, with their parameters.
+    pub packs: Vec<super::packs::PackSelection>,
+    /// `ignore:` resources and fields dropped from the diff before the rules run.
+    pub ignore: Vec<crate::diff::ignore::IgnoreRule>,
 }
 
 /// The built-in environment vocabulary: name, words, and the environment it follows.
@@ -111,7 +115,7 @@ impl Config {
             file: None,
             environments: inferred_envs(),
             inferred_envs: true,
-            rules: super::rules::RULES
+            rules: super::rules::all()
                 .iter()
                 .map(|r| RuleSetting {
                     rule: r.id,
@@ -124,6 +128,8 @@ impl Config {
             remote: Default::default(),
             clusters: Vec::new(),
             repositories: Vec::new(),
+            packs: Vec::new(),
+            ignore: Vec::new(),
         }
     }
 
@@ -194,10 +200,12 @@ impl Config {
                         .map(|u| u.text)
                         .collect()
                 }
+                "packs" => cfg.packs = super::packs::settings::parse_packs(val)?,
+                "ignore" => cfg.ignore = super::packs::settings::parse_ignore(val)?,
                 other => {
                     return Err(Error::at(
                         &kpos,
-                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters or repositories)"),
+                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories, packs or ignore)"),
                     ))
                 }
             }
@@ -808,8 +816,8 @@ kinds:
     #[test]
     fn errors_point_at_lines() {
         assert_eq!(err("rules:\n  single-environment: fatal\n"), "c.yaml:2: bad severity 'fatal' for rule 'single-environment' (expected error, warning or off)");
-        assert_eq!(err("rules:\n  nope: error\n"), "c.yaml:2: unknown rule 'nope' (rules: single-environment, unexpected-kind, promotion-order, config-edit, unassigned-change)");
-        assert_eq!(err("foo: 1\n"), "c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters or repositories)");
+        assert!(err("rules:\n  nope: error\n").starts_with("c.yaml:2: unknown rule 'nope' (rules: single-environment, unexpected-kind, promotion-order, config-edit, unassigned-change, "));
+        assert_eq!(err("foo: 1\n"), "c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories, packs or ignore)");
         assert!(
             err("environments:\n  prod:\n    overlays: [a]\n    after: staging\n").starts_with(
                 "c.yaml:4: environment 'prod' comes after unknown environment 'staging'"

@@ -9,6 +9,7 @@
 
 pub mod config;
 mod context;
+pub mod packs;
 pub mod promotion;
 pub mod rules;
 pub mod topology;
