@@ -52,6 +52,8 @@ pub struct CheckOutcome {
     pub report: DiffReport,
     /// Source texts for snippets, Secret value lines redacted.
     pub texts: Snippets,
+    /// What the run's mode changes about the verdict (`check --all`), for every output.
+    pub notes: Vec<String>,
 }
 
 impl CheckOutcome {
