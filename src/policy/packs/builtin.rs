@@ -182,7 +182,21 @@ impl Check {
                 fs,
             ),
             Check::ValueChanged { fields, from, to } => diff(
-                &|p, b, h| value_changed(p, b, h, from.as_ref(), to.as_ref(), &shown),
+                &|p, b, h| {
+                    let mut f = value_changed(p, b, h, from.as_ref(), to.as_ref(), &shown)?;
+                    // The line that made the first changed value below the field
+                    // (a patch, a transformer's entry), rather than the field's own.
+                    if let Some((src, fc)) = c
+                        .fields
+                        .iter()
+                        .filter(|fc| fc.path.0.starts_with(&p.0))
+                        .find_map(|fc| fc.source.as_ref().map(|s| (s, fc)))
+                    {
+                        let side = if fc.new.is_some() { Side::Head } else { Side::Base };
+                        f.span = Span::at(&crate::policy::rules::source_pos(src), side);
+                    }
+                    Some(f)
+                },
                 fields,
             ),
             Check::NumericDecrease(fs) => diff(
