@@ -10,11 +10,11 @@
 //! `fields` is a list of field paths, or a mapping of kind to field paths.
 //!
 //! Over workloads (pod specs read through k8s-openapi, added and modified):
-//! `mutable-image`, `pull-always-mutable`, `exec-probe-timeout`
+//! `mutable-image`, `pull-always-mutable`, `exec-probe-short-timeout`
 //! (`max-timeout-seconds`), `missing-requests`, `requests-above` (`cpu`,
-//! `memory`: names of the pack's parameters), `replicas-under-hpa`.
+//! `memory`: names of the pack's parameters), `hpa-replicas`.
 //!
-//! Others: `plain-secret` (a Secret with data no generator made), `deleted`
+//! Others: `secret-not-generated` (a Secret with data no generator made), `deleted`
 //! (the resource is removed).
 
 use super::workload::{self, at, containers, digest_pinned, pod_spec, quantity, tag};
@@ -122,7 +122,7 @@ impl Check {
             "numeric-decrease" => Check::NumericDecrease(fields(c)?),
             "mutable-image" => Check::MutableImage,
             "pull-always-mutable" => Check::PullAlwaysMutable,
-            "exec-probe-timeout" => Check::ExecProbeTimeout(
+            "exec-probe-short-timeout" => Check::ExecProbeTimeout(
                 c.get("max-timeout-seconds")
                     .and_then(Node::as_i64)
                     .and_then(|v| i32::try_from(v).ok())
@@ -133,8 +133,8 @@ impl Check {
                 cpu: param("cpu")?,
                 memory: param("memory")?,
             },
-            "replicas-under-hpa" => Check::ReplicasUnderHpa,
-            "plain-secret" => Check::PlainSecret,
+            "hpa-replicas" => Check::ReplicasUnderHpa,
+            "secret-not-generated" => Check::PlainSecret,
             "deleted" => Check::Deleted,
             other => return Err(Error::at(&c.pos, format!("unknown check '{other}'"))),
         })
