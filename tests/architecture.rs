@@ -113,6 +113,10 @@ fn every_rule_id_is_spelled_once() {
             .filter(|(_, code)| code.contains(&lit))
             .map(|(f, _)| f.as_str())
             .collect();
-        assert!(places.is_empty(), "pack rule {} is spelled in {places:?}", rule.rule.id);
+        assert!(
+            places.is_empty(),
+            "pack rule {} is spelled in {places:?}",
+            rule.rule.id
+        );
     }
 }

@@ -93,18 +93,27 @@ fn every_production_lessons_rule_fails_and_passes_its_fixtures() {
         let id = r.rule.id;
         let fail = data.join(id).join("fail");
         let pass = data.join(id).join("pass");
-        assert!(fail.exists() && pass.exists(), "{id} has fail and pass fixtures");
+        assert!(
+            fail.exists() && pass.exists(),
+            "{id} has fail and pass fixtures"
+        );
 
         let (code, v, err) = check_json(&repo_of(&fail, CONFIG), &[]);
         let found = violations(&v, id);
-        assert!(!found.is_empty(), "{id}: the failing fixture fails it: {v}\n{err}");
+        assert!(
+            !found.is_empty(),
+            "{id}: the failing fixture fails it: {v}\n{err}"
+        );
         let expect = std::fs::read_to_string(fail.join("expect")).expect("expect file");
         let at: Vec<String> = found
             .iter()
             .map(|d| format!("{}:{}", d["path"].as_str().unwrap_or("?"), d["line"]))
             .collect();
         if !at.contains(&expect.trim().to_string()) {
-            wrong.push(format!("{id}: points at {at:?}, expected {}", expect.trim()));
+            wrong.push(format!(
+                "{id}: points at {at:?}, expected {}",
+                expect.trim()
+            ));
         }
         let sev = found[0]["severity"].as_str().unwrap();
         assert_eq!(sev, r.rule.default_severity.as_str(), "{id}");
@@ -112,7 +121,10 @@ fn every_production_lessons_rule_fails_and_passes_its_fixtures() {
 
         let (code, v, err) = check_json(&repo_of(&pass, CONFIG), &[]);
         assert!(code == 0 || code == 1, "{id} pass fixture decides: {err}");
-        assert!(violations(&v, id).is_empty(), "{id}: the passing fixture passes it: {v}");
+        assert!(
+            violations(&v, id).is_empty(),
+            "{id}: the passing fixture passes it: {v}"
+        );
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
@@ -127,7 +139,10 @@ fn pack_rules_run_only_when_selected_and_obey_severity_overrides() {
     let cfg = "packs: [production-lessons]\nrules:\n  cluster-admin-binding: warning\n";
     let (code, v, _) = check_json(&repo_of(&fail, cfg), &[]);
     assert_eq!(code, 0, "a warning does not fail");
-    assert_eq!(violations(&v, "cluster-admin-binding")[0]["severity"], "warning");
+    assert_eq!(
+        violations(&v, "cluster-admin-binding")[0]["severity"],
+        "warning"
+    );
     let cfg = "packs: [production-lessons]\nrules:\n  cluster-admin-binding: off\n";
     let (_, v, _) = check_json(&repo_of(&fail, cfg), &[]);
     assert!(violations(&v, "cluster-admin-binding").is_empty());
@@ -173,7 +188,9 @@ const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: 
 #[test]
 fn ignored_fields_and_resources_are_counted_in_every_summary() {
     let cfg = "ignore:\n  - kinds: [Deployment]\n    fields: ['metadata.annotations[\"checksum/*\"]']\n  - kinds: [ConfigMap]\n    names: [\"generated-*\"]\n";
-    let cm = |v: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: generated-x\ndata:\n  v: \"{v}\"\n");
+    let cm = |v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: generated-x\ndata:\n  v: \"{v}\"\n")
+    };
     let k = "resources: [deploy.yaml, cm.yaml]\n";
     let (c1, c2) = (cm("1"), cm("2"));
     let d2 = DEPLOY.replace("checksum/config: \"1\"", "checksum/config: \"2\"");
@@ -200,7 +217,12 @@ fn ignored_fields_and_resources_are_counted_in_every_summary() {
         text.contains("ignored by the configuration: 2 resource change(s), 1 field change(s)"),
         "{text}"
     );
-    let (_, md, _) = mg(&repo.path(), &["check", "--base", "c0", "--head", "c1", "--format", "markdown"]);
+    let (_, md, _) = mg(
+        &repo.path(),
+        &[
+            "check", "--base", "c0", "--head", "c1", "--format", "markdown",
+        ],
+    );
     assert!(md.contains("ignored by the configuration: 2"), "{md}");
     let (_, diff, _) = mg(&repo.path(), &["diff", "--base", "c0", "--head", "c1"]);
     assert!(diff.contains("ignored by the configuration"), "{diff}");
@@ -208,7 +230,10 @@ fn ignored_fields_and_resources_are_counted_in_every_summary() {
     let d3 = d2.replace("replicas: 2", "replicas: 3");
     let mut repo = repo;
     repo.commit(&[("apps/web/overlays/dev/deploy.yaml", Some(&d3))]);
-    let (_, out, _) = mg(&repo.path(), &["check", "--base", "c0", "--head", "c2", "--format", "json"]);
+    let (_, out, _) = mg(
+        &repo.path(),
+        &["check", "--base", "c0", "--head", "c2", "--format", "json"],
+    );
     let v: Value = serde_json::from_str(&out).unwrap();
     let fields = &v["diff"]["overlays"][0]["changes"][0]["fields"];
     assert_eq!(fields.as_array().unwrap().len(), 1, "{fields}");
@@ -223,7 +248,9 @@ fn check_all_audits_the_whole_head_state() {
         data.join("cluster-admin-binding/fail/head/apps/web/overlays/dev/rbac.yaml"),
     )
     .unwrap();
-    let cm = |v: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  v: \"{v}\"\n");
+    let cm = |v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  v: \"{v}\"\n")
+    };
     let (a, b) = (cm("1"), cm("2"));
     let k = "resources: [rbac.yaml, cm.yaml]\n";
     let repo = TestRepo::build(&[
@@ -232,7 +259,10 @@ fn check_all_audits_the_whole_head_state() {
             ("apps/web/overlays/dev/kustomization.yaml", Some(k)),
             ("apps/web/overlays/dev/rbac.yaml", Some(&rbac)),
             ("apps/web/overlays/dev/cm.yaml", Some(&a)),
-            ("apps/web/overlays/prod/kustomization.yaml", Some("resources: [cm.yaml]\n")),
+            (
+                "apps/web/overlays/prod/kustomization.yaml",
+                Some("resources: [cm.yaml]\n"),
+            ),
             ("apps/web/overlays/prod/cm.yaml", Some(&a)),
         ],
         &[
@@ -253,9 +283,18 @@ fn check_all_audits_the_whole_head_state() {
     assert!(violations(&v, "single-environment").is_empty(), "{v}");
     assert!(violations(&v, "promotion-order").is_empty(), "{v}");
     let note = v["notes"][0].as_str().unwrap_or_default();
-    assert!(note.contains("--all") && note.contains("single-environment"), "{v}");
-    let (_, text, _) = mg(&repo.path(), &["check", "--base", "c0", "--head", "c1", "--all"]);
-    assert!(text.contains("note: audit of the whole head state (--all)"), "{text}");
+    assert!(
+        note.contains("--all") && note.contains("single-environment"),
+        "{v}"
+    );
+    let (_, text, _) = mg(
+        &repo.path(),
+        &["check", "--base", "c0", "--head", "c1", "--all"],
+    );
+    assert!(
+        text.contains("note: audit of the whole head state (--all)"),
+        "{text}"
+    );
     assert!(text.contains("promotion-order"), "{text}");
 }
 
@@ -264,7 +303,10 @@ fn rules_and_explain_list_pack_rules() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (code, text, _) = mg(here, &["rules"]);
     assert_eq!(code, 0);
-    assert!(text.contains("image-tag-pinned") && text.contains("prod-deletion"), "{text}");
+    assert!(
+        text.contains("image-tag-pinned") && text.contains("prod-deletion"),
+        "{text}"
+    );
     let (code, text, err) = mg(here, &["explain", "immutable-field-change"]);
     assert_eq!(code, 0, "{err}");
     assert!(text.starts_with("# immutable-field-change\n"), "{text}");

@@ -10,11 +10,11 @@
 pub mod compare;
 pub mod deployments;
 pub mod display;
+pub mod ignore;
 pub mod model;
 pub mod outcome;
 pub mod path;
 pub mod pattern;
-pub mod ignore;
 
 pub use crate::kustomize::discover::{discover, discover_with, Discovery, KustInfo};
 pub use compare::{strip_hash_suffix, Masker};

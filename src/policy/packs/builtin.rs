@@ -109,7 +109,10 @@ impl Check {
             if params.contains_key(p) {
                 Ok(p.to_string())
             } else {
-                Err(Error::at(&c.pos, format!("'{key}' must name a parameter of the pack")))
+                Err(Error::at(
+                    &c.pos,
+                    format!("'{key}' must name a parameter of the pack"),
+                ))
             }
         };
         Ok(match name {
@@ -192,7 +195,11 @@ impl Check {
                         .filter(|fc| fc.path.0.starts_with(&p.0))
                         .find_map(|fc| fc.source.as_ref().map(|s| (s, fc)))
                     {
-                        let side = if fc.new.is_some() { Side::Head } else { Side::Base };
+                        let side = if fc.new.is_some() {
+                            Side::Head
+                        } else {
+                            Side::Base
+                        };
                         f.span = Span::at(&crate::policy::rules::source_pos(src), side);
                     }
                     Some(f)
@@ -339,7 +346,11 @@ fn replicas_under_hpa(t: &Target, head: &crate::model::Resource) -> Result<Vec<F
 }
 
 /// The checks that read the pod spec.
-fn workload_check(check: &Check, t: &Target, head: &crate::model::Resource) -> Result<Vec<Finding>> {
+fn workload_check(
+    check: &Check,
+    t: &Target,
+    head: &crate::model::Resource,
+) -> Result<Vec<Finding>> {
     let Some((spec, node)) = pod_spec(&t.change.kind, &head.node)? else {
         return Ok(Vec::new());
     };
@@ -367,8 +378,14 @@ fn workload_check(check: &Check, t: &Target, head: &crate::model::Resource) -> R
                     continue;
                 }
                 match tag(img) {
-                    None => out.push(finding(at(cn, &["image"]), format!("container '{name}' uses '{img}', which has no tag"))),
-                    Some("latest") => out.push(finding(at(cn, &["image"]), format!("container '{name}' uses '{img}'"))),
+                    None => out.push(finding(
+                        at(cn, &["image"]),
+                        format!("container '{name}' uses '{img}', which has no tag"),
+                    )),
+                    Some("latest") => out.push(finding(
+                        at(cn, &["image"]),
+                        format!("container '{name}' uses '{img}'"),
+                    )),
                     Some(_) => {}
                 }
             }
@@ -393,10 +410,16 @@ fn workload_check(check: &Check, t: &Target, head: &crate::model::Resource) -> R
                     };
                     let secs = p.timeout_seconds.unwrap_or(1);
                     if secs <= *max {
-                        let set = if p.timeout_seconds.is_some() { "" } else { " (unset: the default)" };
+                        let set = if p.timeout_seconds.is_some() {
+                            ""
+                        } else {
+                            " (unset: the default)"
+                        };
                         out.push(finding(
                             at(cn, &[key, "timeoutSeconds"]),
-                            format!("the exec {key} of container '{name}' times out after {secs}s{set}"),
+                            format!(
+                                "the exec {key} of container '{name}' times out after {secs}s{set}"
+                            ),
                         ));
                     }
                 }
@@ -410,7 +433,10 @@ fn workload_check(check: &Check, t: &Target, head: &crate::model::Resource) -> R
                 if !missing.is_empty() {
                     out.push(finding(
                         at(cn, &["resources", "requests"]),
-                        format!("container '{name}' requests no {}", missing.join(" and no ")),
+                        format!(
+                            "container '{name}' requests no {}",
+                            missing.join(" and no ")
+                        ),
                     ));
                 }
             }
@@ -444,9 +470,7 @@ fn requests_above(
     if total <= max {
         return None;
     }
-    let (c, n) = all
-        .iter()
-        .max_by(|a, b| req(a.0).total_cmp(&req(b.0)))?;
+    let (c, n) = all.iter().max_by(|a, b| req(a.0).total_cmp(&req(b.0)))?;
     Some(Finding {
         span: Span::at(&at(n, &["resources", "requests", res]).pos, Side::Head),
         label: format!(
@@ -464,5 +488,96 @@ fn fmt_q(v: f64, res: &str) -> String {
         format!("{:.0}Mi", v / 1024f64.powi(2))
     } else {
         format!("{:.0}m", v * 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::compare::diff_resources;
+    use crate::diff::Masker;
+    use crate::model::Resource;
+    use crate::yaml::{parse_stream, ParseOptions};
+
+    fn res(yaml: &str, file: &str) -> Vec<Resource> {
+        parse_stream(yaml, file, &ParseOptions::resource())
+            .unwrap()
+            .into_iter()
+            .map(|n| {
+                let pos = n.pos.clone();
+                Resource::new(n, pos)
+            })
+            .collect()
+    }
+
+    /// The labels of `check` on the change from `base` to `head` (one resource each).
+    fn labels(check: &str, base: &str, head: &str) -> Vec<String> {
+        let node = parse_stream(check, "pack.yaml", &ParseOptions::resource()).unwrap();
+        let c = Check::parse(&node[0], &BTreeMap::new()).unwrap();
+        let (b, h) = (res(base, "base.yaml"), res(head, "head.yaml"));
+        let changes = diff_resources(&b, &h, &Masker::with_key(b"k"));
+        let params = BTreeMap::new();
+        let mut out = Vec::new();
+        for ch in &changes {
+            let t = Target {
+                change: ch,
+                base: b.first(),
+                head: h.first(),
+                head_all: &h,
+                params: &params,
+            };
+            for f in c.run(&t).unwrap() {
+                out.push(format!(
+                    "{}:{} {}",
+                    f.span.path.unwrap_or_default(),
+                    f.span.line,
+                    f.label
+                ));
+            }
+        }
+        out
+    }
+
+    const D: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n  strategy:\n    type: RollingUpdate\n";
+
+    #[test]
+    fn change_checks() {
+        let fewer = D.replace("replicas: 3", "replicas: 2");
+        let more = D.replace("replicas: 3", "replicas: 5");
+        let gone = D.replace("  replicas: 3\n", "");
+        let recreate = D.replace("RollingUpdate", "Recreate");
+        let dec = "{name: numeric-decrease, fields: [spec.replicas]}";
+        assert_eq!(
+            labels(dec, D, &fewer),
+            ["head.yaml:6 spec.replicas decreases from 3 to 2"]
+        );
+        assert!(labels(dec, D, &more).is_empty());
+        let rem = "{name: field-removed, fields: {Deployment: [spec.replicas]}}";
+        assert_eq!(
+            labels(rem, D, &gone),
+            ["base.yaml:6 spec.replicas is removed (it was 3)"]
+        );
+        assert!(labels(rem, D, &fewer).is_empty());
+        let to = "{name: value-changed, fields: [spec.strategy.type], from: RollingUpdate, to: Recreate}";
+        assert_eq!(
+            labels(to, D, &recreate),
+            ["head.yaml:8 spec.strategy.type changes from \"RollingUpdate\" to \"Recreate\""]
+        );
+        assert!(labels(to, &recreate, D).is_empty(), "only from -> to");
+        let any = "{name: value-changed, fields: [spec.replicas]}";
+        assert_eq!(labels(any, D, &gone).len(), 1, "removal is a change");
+    }
+
+    #[test]
+    fn parse_errors() {
+        for bad in [
+            "{name: nope}",
+            "{name: field-removed}",
+            "{name: field-removed, fields: [\"spec.x[*]\"]}",
+            "{name: requests-above, cpu: x, memory: y}",
+        ] {
+            let node = parse_stream(bad, "pack.yaml", &ParseOptions::resource()).unwrap();
+            assert!(Check::parse(&node[0], &BTreeMap::new()).is_err(), "{bad}");
+        }
     }
 }

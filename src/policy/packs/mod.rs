@@ -157,7 +157,12 @@ pub fn run(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
                 continue;
             }
             for d in run_rule(cx, rule, &params)? {
-                let key = (d.span.path.clone(), d.span.line, d.span.column, d.label.clone());
+                let key = (
+                    d.span.path.clone(),
+                    d.span.line,
+                    d.span.column,
+                    d.label.clone(),
+                );
                 if seen.insert((rule.rule.id, key)) {
                     out.push(d);
                 }

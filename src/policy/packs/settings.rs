@@ -36,23 +36,41 @@ pub fn parse_packs(n: &Node) -> Result<Vec<PackSelection>> {
     if n.is_null() {
         return Ok(Vec::new());
     }
-    let items = n
-        .as_seq()
-        .ok_or_else(|| Error::at(&n.pos, format!("'packs' must be a list of pack names, not a {}", n.type_name())))?;
+    let items = n.as_seq().ok_or_else(|| {
+        Error::at(
+            &n.pos,
+            format!(
+                "'packs' must be a list of pack names, not a {}",
+                n.type_name()
+            ),
+        )
+    })?;
     let mut out = Vec::new();
     for it in items {
         let (name, params_node) = match (it.as_str(), it.as_map()) {
             (Some(s), _) => (s, None),
             (None, Some(m)) => {
                 if let Some(k) = m.keys().find(|k| *k != "pack" && *k != "params") {
-                    return Err(Error::at(&it.pos, format!("unknown key '{k}' in a pack selection (expected pack, params)")));
+                    return Err(Error::at(
+                        &it.pos,
+                        format!("unknown key '{k}' in a pack selection (expected pack, params)"),
+                    ));
                 }
-                let name = it.get("pack").and_then(Node::as_str).ok_or_else(|| {
-                    Error::at(&it.pos, "a pack selection needs 'pack: NAME'")
-                })?;
+                let name = it
+                    .get("pack")
+                    .and_then(Node::as_str)
+                    .ok_or_else(|| Error::at(&it.pos, "a pack selection needs 'pack: NAME'"))?;
                 (name, it.get("params"))
             }
-            _ => return Err(Error::at(&it.pos, format!("a pack is a name or {{pack, params}}, not a {}", it.type_name()))),
+            _ => {
+                return Err(Error::at(
+                    &it.pos,
+                    format!(
+                        "a pack is a name or {{pack, params}}, not a {}",
+                        it.type_name()
+                    ),
+                ))
+            }
         };
         let pack = super::pack(name).ok_or_else(|| unknown_pack(name, &it.pos))?;
         let mut params = BTreeMap::new();
@@ -63,12 +81,23 @@ pub fn parse_packs(n: &Node) -> Result<Vec<PackSelection>> {
             for (k, v) in m {
                 if !pack.params.contains_key(k) {
                     let known: Vec<&str> = pack.params.keys().map(String::as_str).collect();
-                    return Err(Error::at(&v.pos, format!("pack '{name}' has no parameter '{k}' (parameters: {})", known.join(", "))));
+                    return Err(Error::at(
+                        &v.pos,
+                        format!(
+                            "pack '{name}' has no parameter '{k}' (parameters: {})",
+                            known.join(", ")
+                        ),
+                    ));
                 }
                 let q = v
                     .scalar_string()
                     .and_then(|s| super::workload::quantity(&s))
-                    .ok_or_else(|| Error::at(&v.pos, format!("parameter '{k}' must be a quantity (500m, 2, 1Gi)")))?;
+                    .ok_or_else(|| {
+                        Error::at(
+                            &v.pos,
+                            format!("parameter '{k}' must be a quantity (500m, 2, 1Gi)"),
+                        )
+                    })?;
                 params.insert(k.clone(), q);
             }
         }
@@ -101,12 +130,18 @@ pub fn parse_ignore(n: &Node) -> Result<Vec<IgnoreRule>> {
         return Ok(Vec::new());
     }
     let items = n.as_seq().ok_or_else(|| {
-        Error::at(&n.pos, "'ignore' must be a list of {kinds, names, fields} entries")
+        Error::at(
+            &n.pos,
+            "'ignore' must be a list of {kinds, names, fields} entries",
+        )
     })?;
     let mut out = Vec::new();
     for it in items {
         let m = it.as_map().ok_or_else(|| {
-            Error::at(&it.pos, "an 'ignore' entry is a mapping of kinds, names and fields")
+            Error::at(
+                &it.pos,
+                "an 'ignore' entry is a mapping of kinds, names and fields",
+            )
         })?;
         let mut rule = IgnoreRule {
             at: crate::diff::SourceRef::from_pos(&it.pos)
@@ -139,7 +174,10 @@ pub fn parse_ignore(n: &Node) -> Result<Vec<IgnoreRule>> {
             }
         }
         if rule.kinds.is_empty() && rule.names.is_none() && rule.fields.is_empty() {
-            return Err(Error::at(&it.pos, "an empty 'ignore' entry would ignore every change"));
+            return Err(Error::at(
+                &it.pos,
+                "an empty 'ignore' entry would ignore every change",
+            ));
         }
         out.push(rule);
     }
