@@ -41,7 +41,7 @@ impl Ignored {
 
 impl IgnoreRule {
     fn applies(&self, c: &ResourceChange) -> bool {
-        (self.kinds.is_empty() || self.kinds.iter().any(|k| *k == c.kind))
+        (self.kinds.is_empty() || self.kinds.contains(&c.kind))
             && self.names.as_ref().is_none_or(|n| {
                 n.is_match(&c.name) || c.old_name.as_ref().is_some_and(|o| n.is_match(o))
             })

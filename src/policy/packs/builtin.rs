@@ -40,6 +40,9 @@ impl Fields {
     }
 }
 
+/// A test of one field at base and head.
+type FieldTest<'a> = dyn Fn(&FieldPath, Option<&Node>, Option<&Node>) -> Option<Finding> + 'a;
+
 /// One built-in check with its arguments.
 #[derive(Debug)]
 pub(crate) enum Check {
@@ -155,8 +158,7 @@ impl Check {
         let Some(head) = t.head else {
             return Ok(Vec::new());
         };
-        let diff = |f: &dyn Fn(&FieldPath, Option<&Node>, Option<&Node>) -> Option<Finding>,
-                    fields: &Fields| {
+        let diff = |f: &FieldTest, fields: &Fields| {
             let Some(base) = t.base.filter(|_| c.action == ChangeAction::Modified) else {
                 return Vec::new();
             };

@@ -220,7 +220,7 @@ fn run_rule(
 }
 
 fn in_scope(s: &Scope, o: &OverlayDiff, c: &ResourceChange) -> bool {
-    if !s.kinds.is_empty() && !s.kinds.iter().any(|k| *k == c.kind) {
+    if !s.kinds.is_empty() && !s.kinds.contains(&c.kind) {
         return false;
     }
     match &s.paths {
