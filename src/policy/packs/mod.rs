@@ -180,8 +180,12 @@ fn run_rule(
     let mut out = Vec::new();
     for o in cx.changed_overlays() {
         let env = cx.env_of(&o.path);
+        // An environment matches by name, or by the name it means (`production` is prod).
+        let means = |e: &str, x: &str| {
+            e == x || crate::topology::environment_of(e, &[]).0.as_deref() == Some(x)
+        };
         if !rule.scope.environments.is_empty()
-            && !env.is_some_and(|e| rule.scope.environments.iter().any(|x| x == e))
+            && !env.is_some_and(|e| rule.scope.environments.iter().any(|x| means(e, x)))
         {
             continue;
         }
