@@ -312,3 +312,32 @@ fn rules_and_explain_list_pack_rules() {
     assert!(text.starts_with("# immutable-field-change\n"), "{text}");
     assert!(text.contains("recreate"), "{text}");
 }
+
+#[test]
+fn a_pack_diagnostic_reads_well_in_text() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/packs");
+    let repo = repo_of(&data.join("immutable-field-change/fail"), CONFIG);
+    let (code, text, err) = mg(&repo.path(), &["check", "--base", "c0", "--head", "c1"]);
+    assert_eq!(code, 1, "{err}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn a_pod_spec_of_the_wrong_shape_cannot_be_judged() {
+    let bad = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    spec:\n      containers: oops\n";
+    let repo = TestRepo::build(&[
+        &[(".manifest-gate.yaml", Some(CONFIG))],
+        &[
+            (
+                "apps/web/overlays/dev/kustomization.yaml",
+                Some("resources: [d.yaml]\n"),
+            ),
+            ("apps/web/overlays/dev/d.yaml", Some(bad)),
+        ],
+    ]);
+    let (code, _, err) = mg(&repo.path(), &["check", "--base", "c0", "--head", "c1"]);
+    assert_eq!(code, 2, "fails closed: {err}");
+    assert!(err.contains("apps/web/overlays/dev/d.yaml:9"), "{err}");
+    assert!(err.contains("cannot read the pod spec"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -171,7 +171,12 @@ impl Check {
             if c.secret {
                 "a masked value".to_string()
             } else {
-                n.to_json().to_string()
+                // Shown in a label: long values are cut.
+                let s = n.to_json().to_string();
+                match s.char_indices().nth(120) {
+                    Some((i, _)) => format!("{}…", &s[..i]),
+                    None => s,
+                }
             }
         };
         Ok(match self {
