@@ -315,9 +315,8 @@ fn plain_secret(head: &crate::model::Resource) -> Vec<Finding> {
 
 fn replicas_under_hpa(t: &Target, head: &crate::model::Resource) -> Result<Vec<Finding>> {
     let c = t.change;
-    let hpa = t.head_all.iter().find(|r| {
-        r.kind() == "HorizontalPodAutoscaler"
-            && r.namespace() == c.namespace
+    let hpa = t.hpas.iter().find(|r| {
+        r.namespace() == c.namespace
             && r.node.str_at(&["spec", "scaleTargetRef", "kind"]) == Some(c.kind.as_str())
             && r.node.str_at(&["spec", "scaleTargetRef", "name"]) == Some(c.name.as_str())
     });
@@ -530,7 +529,7 @@ mod tests {
                 change: ch,
                 base: b.first(),
                 head: h.first(),
-                head_all: &h,
+                hpas: &[],
                 params: &params,
             };
             for f in c.run(&t).unwrap() {

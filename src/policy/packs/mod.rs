@@ -133,8 +133,8 @@ pub(crate) struct Target<'a> {
     pub change: &'a ResourceChange,
     pub base: Option<&'a Resource>,
     pub head: Option<&'a Resource>,
-    /// Every head resource of the overlay (an HPA's target, …).
-    pub head_all: &'a [Resource],
+    /// The HorizontalPodAutoscalers of the overlay at head.
+    pub hpas: &'a [&'a Resource],
     /// The selection's parameters over the pack's defaults.
     pub params: &'a BTreeMap<String, f64>,
 }
@@ -190,6 +190,10 @@ fn run_rule(
             continue;
         }
         let head_all = cx.sides.head.get(&o.path).map_or(&[][..], Vec::as_slice);
+        let hpas: Vec<&Resource> = head_all
+            .iter()
+            .filter(|r| r.kind() == "HorizontalPodAutoscaler")
+            .collect();
         for c in &o.changes {
             if !in_scope(&rule.scope, o, c) {
                 continue;
@@ -198,7 +202,7 @@ fn run_rule(
                 change: c,
                 base: cx.sides.base_resource(&o.path, c),
                 head: cx.sides.head_resource(&o.path, c),
-                head_all,
+                hpas: &hpas,
                 params,
             };
             for f in evaluate(&rule.test, &t)? {
