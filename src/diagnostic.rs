@@ -17,6 +17,9 @@ pub enum Severity {
     Error,
     /// Reported, does not fail.
     Warning,
+    /// Information a rule adds when it cannot judge (never configured; kept by the
+    /// runner whatever the rule's severity, unless the rule is off).
+    Note,
     /// Not evaluated.
     Off,
 }
@@ -27,6 +30,7 @@ impl Severity {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
             Severity::Off => "off",
         }
     }

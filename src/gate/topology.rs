@@ -50,9 +50,12 @@ pub fn discover(src: &GitSource, cfg: &Config) -> Result<Topology> {
     Ok(t)
 }
 
-/// True when the controller builds `d` exactly as kustomize builds its directory.
+/// True when the controller builds `d` exactly as kustomize builds its directory
+/// (an Argo CD destination namespace fills in namespaces: not plain).
 fn is_plain(d: &Deployment) -> bool {
-    d.overrides.is_empty() && d.build.substitute.is_none()
+    d.overrides.is_empty()
+        && d.build.substitute.is_none()
+        && !(d.flavor == topology::Flavor::Argo && d.namespace.is_some())
 }
 
 /// Deployments plain at both revisions whose directory is an overlay of the diff.

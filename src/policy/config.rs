@@ -91,22 +91,18 @@ pub struct Config {
     pub ignore: Vec<crate::diff::ignore::IgnoreRule>,
 }
 
-/// The built-in environment vocabulary: name, words, and the environment it follows.
-pub const INFERRED: [(&str, &[&str], Option<&str>); 5] = [
-    ("sandbox", &["sandbox", "sbx"], None),
-    ("dev", &["dev", "development", "develop"], None),
-    (
-        "test",
-        &["test", "testing", "qa", "integration", "int"],
-        Some("dev"),
-    ),
-    (
-        "staging",
-        &["staging", "stage", "stg", "preprod", "uat"],
-        Some("test"),
-    ),
-    ("prod", &["prod", "production", "prd"], Some("staging")),
-];
+/// The built-in environment vocabulary (the topology's, [`crate::topology::VOCABULARY`]):
+/// name, words, and the environment it follows.
+pub const INFERRED: [(&str, &[&str], Option<&str>); 5] = {
+    use crate::topology::VOCABULARY as V;
+    [
+        (V[0].0, V[0].1, None),
+        (V[1].0, V[1].1, None),
+        (V[2].0, V[2].1, Some(V[1].0)),
+        (V[3].0, V[3].1, Some(V[2].0)),
+        (V[4].0, V[4].1, Some(V[3].0)),
+    ]
+};
 
 impl Config {
     /// The configuration used when there is no file: inferred environments, default severities.
@@ -535,15 +531,7 @@ pub struct Segment {
 
 /// Split a path segment into words (`blue-prod` -> `blue`, `prod`); `pre-prod` is one word.
 fn words(segment: &str) -> Vec<String> {
-    let lower = segment
-        .to_ascii_lowercase()
-        .replace("pre-prod", "preprod")
-        .replace("pre_prod", "preprod");
-    lower
-        .split(['-', '_', '.'])
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
+    crate::topology::env_words(segment)
 }
 
 /// Path segments that name something that is not a deployment (a shared base, a
@@ -577,18 +565,12 @@ fn infer(cfg: &Config, dir: &str) -> Option<Inferred> {
         )));
     }
     for (i, seg) in segs.iter().enumerate() {
-        let mut found: Vec<(&str, String)> = Vec::new();
-        for w in words(seg) {
-            if let Some(e) = cfg
-                .environments
+        let found = crate::topology::environment_words(seg, |w| {
+            cfg.environments
                 .iter()
-                .find(|e| e.words.contains(&w.as_str()))
-            {
-                if !found.iter().any(|(n, _)| *n == e.name) {
-                    found.push((&e.name, w));
-                }
-            }
-        }
+                .find(|e| e.words.contains(&w))
+                .map(|e| e.name.as_str())
+        });
         match found.as_slice() {
             [] => {}
             [(env, word)] => {
@@ -602,10 +584,9 @@ fn infer(cfg: &Config, dir: &str) -> Option<Inferred> {
                 })
             }
             many => {
-                let names: Vec<&str> = many.iter().map(|(n, _)| *n).collect();
                 return Some(Inferred::Not(format!(
-                    "ambiguous: path segment '{seg}' names {} (not guessed; configure the environments)",
-                    names.join(" and ")
+                    "ambiguous: path segment '{seg}' has the words {} (not guessed; configure the environments)",
+                    crate::topology::conflict(many)
                 )));
             }
         }

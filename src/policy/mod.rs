@@ -9,6 +9,7 @@
 
 pub mod config;
 mod context;
+mod counterpart;
 pub mod packs;
 pub mod promotion;
 pub mod rules;

@@ -4,7 +4,7 @@
 use crate::model::Resource;
 use crate::yaml::Node;
 use serde_json::Value as J;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The name of a resource before prefixes, suffixes and hash suffixes.
 pub fn base_name(r: &Resource) -> String {
@@ -173,9 +173,251 @@ pub fn leaves(n: &Node) -> Vec<(String, J)> {
     out
 }
 
+/// A part of a change that the previous environment does not show: where (a
+/// suffix of the changed field's path), the value here, and the value there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gap {
+    /// Path below the changed field (`""` for the field itself, `.key`, `[name=x]`).
+    pub at: String,
+    /// When the gap is one element of a scalar list: that element.
+    pub element: Option<J>,
+    /// What this overlay now has (`None`: removed).
+    pub here: Option<J>,
+    /// What the previous environment has (`None`: absent).
+    pub there: Option<J>,
+}
+
+/// Nesting below a changed field that is compared part by part; deeper, a value
+/// is compared whole (bounded work on hostile documents).
+const MAX_DEPTH: usize = 32;
+
+/// The parts of one field's change (`base` → `head` in this overlay) that `prev`
+/// (the previous environment's value at base) does not show, compared per field
+/// and per list element: maps key by key (only the keys that changed here), lists
+/// of named maps by `name`, scalar lists as multisets (every element added here
+/// must be in `prev` as often, every element removed here must be gone from it as
+/// far; environment-specific elements elsewhere do not matter; a pure reordering
+/// needs the same order). Empty when `prev` shows the whole change.
+pub fn gaps(base: Option<&J>, head: Option<&J>, prev: Option<&J>) -> Vec<Gap> {
+    let mut out = Vec::new();
+    walk_gaps(String::new(), base, head, prev, 0, &mut out);
+    out
+}
+
+fn walk_gaps(
+    at: String,
+    base: Option<&J>,
+    head: Option<&J>,
+    prev: Option<&J>,
+    depth: usize,
+    out: &mut Vec<Gap>,
+) {
+    if head == prev || depth > MAX_DEPTH {
+        if head != prev {
+            out.push(gap(at, head, prev));
+        }
+        return;
+    }
+    let gone = |v: Option<&J>| v.is_none_or(J::is_null);
+    if let (Some(h), Some(p)) = (keyed(head), keyed(prev)) {
+        if base.is_none() || keyed(base).is_some() {
+            let b = keyed(base).unwrap_or_default();
+            let keys: Vec<&String> = h
+                .keys()
+                .chain(b.keys().filter(|k| !h.contains_key(*k)))
+                .collect();
+            for k in keys {
+                let (bv, hv) = (b.get(k).copied(), h.get(k).copied());
+                if bv == hv {
+                    continue;
+                }
+                walk_gaps(
+                    format!("{at}{k}"),
+                    bv,
+                    hv,
+                    p.get(k).copied(),
+                    depth + 1,
+                    out,
+                );
+            }
+            return;
+        }
+    }
+    if let (Some(h), Some(p)) = (scalars(head), scalars(prev)) {
+        if let Some(b) = scalars(base).or_else(|| base.is_none().then(Vec::new)) {
+            let (hc, bc, pc) = (counts(&h), counts(&b), counts(&p));
+            let n = |c: &HashMap<String, usize>, k: &str| c.get(k).copied().unwrap_or(0);
+            let mut changed = false;
+            // Each distinct element once, in list order (head's, then base's).
+            let mut seen: HashSet<String> = HashSet::new();
+            for e in h.iter().chain(b.iter()) {
+                let k = e.to_string();
+                if !seen.insert(k.clone()) || n(&hc, &k) == n(&bc, &k) {
+                    continue;
+                }
+                changed = true;
+                if n(&hc, &k) > n(&bc, &k) {
+                    // Added here: as often there.
+                    if n(&pc, &k) < n(&hc, &k) {
+                        out.push(element(&at, e, true));
+                    }
+                } else if n(&pc, &k) > n(&hc, &k) {
+                    // Removed here: as far there.
+                    out.push(element(&at, e, false));
+                }
+            }
+            if !changed {
+                // Only the order changed: the order must be the same there.
+                out.push(gap(at, head, prev));
+            }
+            return;
+        }
+    }
+    if gone(head) && gone(prev) {
+        return;
+    }
+    out.push(gap(at, head, prev));
+}
+
+fn gap(at: String, here: Option<&J>, there: Option<&J>) -> Gap {
+    Gap {
+        at,
+        element: None,
+        here: here.cloned(),
+        there: there.cloned(),
+    }
+}
+
+/// A scalar list's element `e` added here (`added`) or removed here, not so there.
+fn element(at: &str, e: &J, added: bool) -> Gap {
+    Gap {
+        at: at.to_string(),
+        element: Some(e.clone()),
+        here: added.then(|| e.clone()),
+        there: (!added).then(|| e.clone()),
+    }
+}
+
+/// A map (keys as path steps `.key`), or a list whose items are maps with
+/// distinct `name`s (steps `[name=x]`); `None` for anything else.
+fn keyed(v: Option<&J>) -> Option<BTreeMap<String, &J>> {
+    match v? {
+        J::Object(o) => Some(
+            o.iter()
+                .map(|(k, x)| {
+                    let step = if k.contains(['.', '[', ']', '=']) {
+                        format!("[{}]", J::String(k.clone()))
+                    } else {
+                        format!(".{k}")
+                    };
+                    (step, x)
+                })
+                .collect(),
+        ),
+        J::Array(a) => {
+            let mut m = BTreeMap::new();
+            for x in a {
+                let name = x.get("name")?.as_str()?;
+                if m.insert(format!("[name={name}]"), x).is_some() {
+                    return None;
+                }
+            }
+            Some(m)
+        }
+        _ => None,
+    }
+}
+
+/// The items of a list of scalars; `None` for anything else.
+fn scalars(v: Option<&J>) -> Option<Vec<&J>> {
+    match v? {
+        J::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => {
+            Some(a.iter().collect())
+        }
+        _ => None,
+    }
+}
+
+/// How often each element (by its JSON text) occurs: linear, whatever the list's length.
+fn counts(list: &[&J]) -> HashMap<String, usize> {
+    let mut c: HashMap<String, usize> = HashMap::new();
+    for e in list {
+        *c.entry(e.to_string()).or_default() += 1;
+    }
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn j(s: &str) -> J {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn scalar_lists_are_multisets() {
+        let b = j(r#"["--env=prod"]"#);
+        let h = j(r#"["--env=prod", "--new-flag"]"#);
+        let p = j(r#"["--new-flag", "--env=staging"]"#);
+        assert!(gaps(Some(&b), Some(&h), Some(&p)).is_empty());
+        let p_old = j(r#"["--env=staging"]"#);
+        let g = gaps(Some(&b), Some(&h), Some(&p_old));
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].at, "");
+        assert_eq!(g[0].element, Some(j(r#""--new-flag""#)));
+        // A removal must have happened there too.
+        let g = gaps(Some(&h), Some(&b), Some(&p));
+        assert_eq!(g[0].here, None);
+        assert_eq!(g[0].there, Some(j(r#""--new-flag""#)));
+        // One of two equal elements removed: the removal must have happened there too.
+        let two = j(r#"["-v", "-v"]"#);
+        let one = j(r#"["-v"]"#);
+        assert_eq!(gaps(Some(&two), Some(&one), Some(&two)).len(), 1);
+        assert!(gaps(Some(&two), Some(&one), Some(&one)).is_empty());
+        // A pure reordering needs the same order.
+        let r = j(r#"["--new-flag", "--env=prod"]"#);
+        assert_eq!(gaps(Some(&h), Some(&r), Some(&p)).len(), 1);
+    }
+
+    #[test]
+    fn long_lists_cost_linear_time() {
+        let list = |n: usize, extra: &str| {
+            let mut v: Vec<J> = (0..n).map(|i| J::String(format!("--a{i}"))).collect();
+            v.push(J::String(extra.to_string()));
+            J::Array(v)
+        };
+        let (b, h, p) = (list(200_000, "x"), list(200_000, "y"), list(200_000, "x"));
+        let t = std::time::Instant::now();
+        let g = gaps(Some(&b), Some(&h), Some(&p));
+        assert_eq!(
+            g.len(),
+            2,
+            "y is added here, x removed here but still there"
+        );
+        assert!(t.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn maps_and_named_lists_compare_only_what_changed() {
+        let b = j(r#"{"image": "a:1", "env": [{"name": "ENV", "value": "prod"}]}"#);
+        let h = j(r#"{"image": "a:2", "env": [{"name": "ENV", "value": "prod"}]}"#);
+        let p = j(r#"{"image": "a:2", "env": [{"name": "ENV", "value": "staging"}]}"#);
+        assert!(gaps(Some(&b), Some(&h), Some(&p)).is_empty());
+        let p1 = j(r#"{"image": "a:1", "env": [{"name": "ENV", "value": "staging"}]}"#);
+        let g = gaps(Some(&b), Some(&h), Some(&p1));
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].at, ".image");
+        // A new key: every part of it must be there.
+        let h2 = j(
+            r#"{"image": "a:1", "env": [{"name": "ENV", "value": "prod"}, {"name": "X", "value": "1"}]}"#,
+        );
+        let g = gaps(Some(&b), Some(&h2), Some(&p1));
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].at, ".env[name=X]");
+        assert!(gaps(None, Some(&j("3")), Some(&j("3"))).is_empty());
+        assert_eq!(gaps(Some(&j("2")), Some(&j("3")), None).len(), 1);
+    }
 
     #[test]
     fn bounded_replace() {

@@ -126,6 +126,7 @@ fn snippet_line(o: &CheckOutcome, d: &Diagnostic) -> Option<(String, std::ops::R
 fn groups<'a>(o: &CheckOutcome, d: &'a Diagnostic, e: &'a Escaped) -> Vec<Group<'a>> {
     let level = match d.severity {
         Severity::Error => Level::ERROR,
+        Severity::Note => Level::NOTE,
         _ => Level::WARNING,
     };
     let title = level.primary_title(e.message.as_str()).id(d.rule);

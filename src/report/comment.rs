@@ -130,10 +130,10 @@ fn source_line(o: &CheckOutcome, v: &crate::diagnostic::Diagnostic) -> Option<St
 /// notes (capped) and help.
 fn finding(o: &CheckOutcome, v: &crate::diagnostic::Diagnostic) -> String {
     let mut s = String::new();
-    let icon = if v.severity == Severity::Error {
-        "❌"
-    } else {
-        "⚠️"
+    let icon = match v.severity {
+        Severity::Error => "❌",
+        Severity::Note => "ℹ️",
+        _ => "⚠️",
     };
     let _ = writeln!(
         s,

@@ -80,6 +80,7 @@ fn annotation(d: &Diagnostic) -> Option<String> {
     let level = match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        Severity::Note => "notice",
         Severity::Off => return None,
     };
     let mut props = location(d);

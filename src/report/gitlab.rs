@@ -85,6 +85,7 @@ pub fn render(o: &CheckOutcome) -> String {
             let severity = match d.severity {
                 Severity::Error => "critical",
                 Severity::Warning => "minor",
+                Severity::Note => "info",
                 Severity::Off => return None,
             };
             let path = d.span.path.as_deref().filter(|_| d.span.side != Side::Disk);

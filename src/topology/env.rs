@@ -11,14 +11,63 @@ pub struct ClusterEnv {
     pub env: String,
 }
 
-/// The built-in vocabulary: environment name and the words naming it.
-const WORDS: [(&str, &[&str]); 5] = [
+/// The built-in vocabulary: environment name and the words naming it. The one
+/// list of environment words: path inference (`policy::config`) uses it too.
+pub const VOCABULARY: [(&str, &[&str]); 5] = [
     ("sandbox", &["sandbox", "sbx"]),
     ("dev", &["dev", "development", "develop"]),
     ("test", &["test", "testing", "qa", "integration", "int"]),
     ("staging", &["staging", "stage", "stg", "preprod", "uat"]),
     ("prod", &["prod", "production", "prd"]),
 ];
+
+/// The whole words of a name or path segment, lower case, split on `-`, `_`,
+/// `.`, `/` and `:`; `pre-prod` is one word.
+pub fn words(name: &str) -> Vec<String> {
+    name.to_ascii_lowercase()
+        .replace("pre-prod", "preprod")
+        .replace("pre_prod", "preprod")
+        .split(['-', '_', '.', '/', ':'])
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The one environment guesser: the environments the whole words of `name` name,
+/// in order, each once with the first word naming it: (environment, word).
+/// `lookup` says which environment a word names. One entry decides; two or more
+/// are ambiguous (see [`conflict`]) and never a guess.
+pub fn environment_words<'v>(
+    name: &str,
+    lookup: impl Fn(&str) -> Option<&'v str>,
+) -> Vec<(&'v str, String)> {
+    let mut found: Vec<(&'v str, String)> = Vec::new();
+    for w in words(name) {
+        if let Some(env) = lookup(&w) {
+            if !found.iter().any(|(e, _)| *e == env) {
+                found.push((env, w));
+            }
+        }
+    }
+    found
+}
+
+/// The environment the built-in vocabulary gives a word.
+pub fn vocabulary_env(word: &str) -> Option<&'static str> {
+    VOCABULARY
+        .iter()
+        .find(|(_, ws)| ws.contains(&word))
+        .map(|(e, _)| *e)
+}
+
+/// The conflicting words of an ambiguous name: `'prod' (prod) and 'staging' (staging)`.
+pub fn conflict(found: &[(&str, String)]) -> String {
+    let each: Vec<String> = found.iter().map(|(e, w)| format!("'{w}' ({e})")).collect();
+    match each.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => each.join(""),
+    }
+}
 
 /// The environment a cluster or destination name belongs to, and how that was decided.
 /// A configured pattern wins (the first matching one); otherwise each whole word of
@@ -39,21 +88,7 @@ pub fn environment_of(cluster: &str, configured: &[ClusterEnv]) -> (Option<Strin
             );
         }
     }
-    let lower = cluster
-        .to_ascii_lowercase()
-        .replace("pre-prod", "preprod")
-        .replace("pre_prod", "preprod");
-    let mut found: Vec<(&str, &str)> = Vec::new();
-    for w in lower
-        .split(['-', '_', '.', '/', ':'])
-        .filter(|w| !w.is_empty())
-    {
-        for (env, words) in WORDS {
-            if words.contains(&w) && !found.iter().any(|(e, _)| *e == env) {
-                found.push((env, words.iter().find(|x| **x == w).copied().unwrap_or(env)));
-            }
-        }
-    }
+    let found = environment_words(cluster, vocabulary_env);
     match found.as_slice() {
         [] => (
             None,
@@ -66,8 +101,8 @@ pub fn environment_of(cluster: &str, configured: &[ClusterEnv]) -> (Option<Strin
         many => (
             None,
             format!(
-                "no environment: the name '{cluster}' is ambiguous ({})",
-                many.iter().map(|(e, _)| *e).collect::<Vec<_>>().join(", ")
+                "no environment: ambiguous: the name '{cluster}' has the words {} (not guessed; configure `clusters:`)",
+                conflict(many)
             ),
         ),
     }
@@ -139,6 +174,9 @@ mod tests {
         assert_eq!(e("kind-local"), None);
         // Two environment words: ambiguous, never a guess.
         assert_eq!(e("dev-to-prod"), None);
+        assert!(environment_of("prod-staging", &[])
+            .1
+            .contains("'prod' (prod) and 'staging' (staging)"));
         // Words are whole tokens: "product" is not "prod".
         assert_eq!(e("product-eu"), None);
         let cfg = [ClusterEnv {

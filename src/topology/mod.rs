@@ -27,7 +27,10 @@ mod scan;
 mod subst;
 mod template;
 
-pub use env::{environment_of, is_this_repo, normalize_repo_url, ClusterEnv};
+pub use env::{
+    conflict, environment_of, environment_words, is_this_repo, normalize_repo_url, vocabulary_env,
+    words as env_words, ClusterEnv, VOCABULARY,
+};
 pub use render::{render_deployment, render_deployment_with};
 pub use subst::substitute;
 

@@ -79,7 +79,24 @@ pub fn render_deployment_with(
     if let Some(meta) = &d.overrides.common_metadata {
         common_metadata(&mut out.resources, meta);
     }
+    if d.flavor == Flavor::Argo {
+        if let Some(ns) = d.namespace.as_deref().filter(|n| !n.is_empty()) {
+            destination_namespace(&mut out.resources, ns, &d.controller.at);
+        }
+    }
     Ok(out)
+}
+
+/// Argo CD's `destination.namespace`: the namespace of every namespaced resource
+/// that has none after the build (`source.kustomize.namespace`, applied by the
+/// build, beats it). Cluster-scoped kinds stay without one.
+fn destination_namespace(resources: &mut [Resource], ns: &str, at: &Pos) {
+    for r in resources {
+        let gvk = r.id().gvk;
+        if r.namespace().is_empty() && !crate::kustomize::scope::is_cluster_scoped(&gvk) {
+            r.set_namespace(ns, at);
+        }
+    }
 }
 
 fn join_file(dir: &str, name: &str) -> String {

@@ -103,9 +103,15 @@ pub fn run(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
             continue;
         }
         for d in (rule.check)(cx)? {
+            // A note stays a note: the rule could not judge, it did not find.
+            let severity = if d.severity == Severity::Note {
+                Severity::Note
+            } else {
+                sev
+            };
             out.push(Diagnostic {
                 rule: rule.id,
-                severity: sev,
+                severity,
                 ..d
             });
         }

@@ -19,7 +19,9 @@ pub static RULE: Rule = Rule {
 const DOCS: &str = r#"
 **What it checks.** Every overlay whose rendered output changes but that no
 environment claims (no `overlays:` glob matches it, or, without a configuration, no
-path segment names an environment). Each such overlay gets one diagnostic listing
+path segment names an environment, or two different environment words share the
+outermost segment that has one, as in `prod-staging`: the warning names both words,
+never a guess). Each such overlay gets one diagnostic listing
 the resources that change. The other rules do not count these overlays.
 
 **Why.** An overlay outside every environment is outside the gate: a new cluster
@@ -54,15 +56,24 @@ fn check(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
             Some((pos, removal)) => Span::at(pos, if *removal { Side::Base } else { Side::Head }),
             None => Span::none(),
         };
-        let mut d = Diagnostic::new(
-            RULE.id,
-            format!(
-                "overlay {shown} changes ({} resource{}) but is assigned to no environment",
-                o.changes.len(),
-                if o.changes.len() == 1 { "" } else { "s" }
-            ),
-            span,
-        )
+        let reason = cx
+            .assign
+            .get(path)
+            .map(|a| a.reason.as_str())
+            .unwrap_or("not matched");
+        let count = format!(
+            "{} resource{}",
+            o.changes.len(),
+            if o.changes.len() == 1 { "" } else { "s" }
+        );
+        // An ambiguous name says which words conflict: the gate never guesses.
+        let message = match reason.find("ambiguous: ").map(|i| &reason[i + 11..]) {
+            Some(why) => {
+                format!("overlay {shown} changes ({count}) but its environment is ambiguous: {why}")
+            }
+            None => format!("overlay {shown} changes ({count}) but is assigned to no environment"),
+        };
+        let mut d = Diagnostic::new(RULE.id, message, span)
         .with_label(format!("this line changes the rendered output of {shown}"))
         .with_help(
             "add the overlay to an environment's `overlays:` globs in .manifest-gate.yaml, or name its directory after its environment",
@@ -79,13 +90,8 @@ fn check(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
             d.notes
                 .push(format!("... and {} more", o.changes.len() - 10));
         }
-        d.notes.push(format!(
-            "assigned to no environment: {}",
-            cx.assign
-                .get(path)
-                .map(|a| a.reason.as_str())
-                .unwrap_or("not matched")
-        ));
+        d.notes
+            .push(format!("assigned to no environment: {reason}"));
         out.push(d);
     }
     Ok(out)
