@@ -105,4 +105,18 @@ fn every_rule_id_is_spelled_once() {
             rule.id
         );
     }
+    // Pack rule ids live in their pack file only.
+    for rule in manifest_gate::policy::packs::rules() {
+        let lit = format!("\"{}\"", rule.rule.id);
+        let places: Vec<&str> = srcs
+            .iter()
+            .filter(|(_, code)| code.contains(&lit))
+            .map(|(f, _)| f.as_str())
+            .collect();
+        assert!(
+            places.is_empty(),
+            "pack rule {} is spelled in {places:?}",
+            rule.rule.id
+        );
+    }
 }

@@ -135,6 +135,7 @@ fn report() -> DiffReport {
             },
         ],
         summary: Default::default(),
+        ignored: Default::default(),
     }
 }
 

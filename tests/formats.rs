@@ -247,7 +247,11 @@ fn junit_has_one_case_per_rule_per_environment() {
             "manifest-gate: repository"
         ]
     );
-    let rules = manifest_gate::policy::rules::ids();
+    // The built-in rules (a pack rule is a case only where it found something).
+    let rules: Vec<&str> = manifest_gate::policy::rules::RULES
+        .iter()
+        .map(|r| r.id)
+        .collect();
     for s in &suites {
         let cases: Vec<&str> = s.find("testcase").iter().map(|c| c.attr("name")).collect();
         assert_eq!(cases, rules, "{}", s.attr("name"));

@@ -10,9 +10,11 @@
 pub mod compare;
 pub mod deployments;
 pub mod display;
+pub mod ignore;
 pub mod model;
 pub mod outcome;
 pub mod path;
+pub mod pattern;
 
 pub use crate::kustomize::discover::{discover, discover_with, Discovery, KustInfo};
 pub use compare::{strip_hash_suffix, Masker};
@@ -193,6 +195,32 @@ pub fn diff_sources(
         }
     }
     Ok((out, sides))
+}
+
+/// `check --all`: turn a diff of the head state with itself into the audit of
+/// that state, every rendered resource an addition (the base side empty). An
+/// overlay that does not render is reached: an audit that could not see it
+/// cannot pass it.
+pub fn audit(overlays: &mut [OverlayDiff], sides: &mut RenderedSides, opts: &DiffOptions) {
+    let masker = match &opts.secret_key {
+        Some(k) => Masker::with_key(k),
+        None => Masker::random(),
+    };
+    sides.base.clear();
+    for o in overlays.iter_mut() {
+        if let Some(u) = o.unrenderable.as_mut() {
+            u.reached = true;
+            continue;
+        }
+        let Some(head) = sides.head.get(&o.path) else {
+            continue;
+        };
+        o.changes = compare::diff_resources(&[], head, &masker);
+        o.inputs_changed = true;
+        if o.status != OverlayStatus::Excluded {
+            o.status = OverlayStatus::Added;
+        }
+    }
 }
 
 /// The diff of one rendered overlay: `b` its base render (`None`: new at

@@ -32,6 +32,9 @@ pub struct DiffReport {
     pub overlays: Vec<OverlayDiff>,
     /// How many overlays ended in each outcome (see [`DiffReport::summary`]).
     pub summary: super::outcome::Summary,
+    /// What the configuration's `ignore:` rules dropped from the diff.
+    #[serde(skip_serializing_if = "super::ignore::Ignored::is_empty")]
+    pub ignored: super::ignore::Ignored,
 }
 
 /// What happened to an overlay as a whole.

@@ -93,6 +93,9 @@ pub struct Summary {
     pub unrenderable_reached: usize,
     /// Matching an `exclude` glob.
     pub excluded: usize,
+    /// What the configuration's `ignore:` rules dropped from the diff.
+    #[serde(skip_serializing_if = "super::ignore::Ignored::is_empty")]
+    pub ignored: super::ignore::Ignored,
 }
 
 impl OverlayDiff {
@@ -108,7 +111,10 @@ impl OverlayDiff {
 impl DiffReport {
     /// The count of each outcome.
     pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
+        let mut s = Summary {
+            ignored: self.ignored,
+            ..Summary::default()
+        };
         for o in &self.overlays {
             match (o.status, &o.unrenderable) {
                 (OverlayStatus::Excluded, _) => s.excluded += 1,
@@ -145,6 +151,12 @@ impl DiffReport {
             ", {} unrenderable not reached by the change, {} excluded",
             s.unrenderable_unreached, s.excluded
         ));
+        if !s.ignored.is_empty() {
+            line.push_str(&format!(
+                "; ignored by the configuration: {} resource change(s), {} field change(s)",
+                s.ignored.resources, s.ignored.fields
+            ));
+        }
         line
     }
 

@@ -39,6 +39,9 @@ pub struct Options {
     /// `--fetch-remote`, `--cache-dir`: fetch the remote bases the base
     /// configuration's `remote:` admits.
     pub fetch: FetchOptions,
+    /// `check --all`: audit the whole head state (every rendered resource an
+    /// addition); the rules that compare environments do not run.
+    pub all: bool,
 }
 
 impl Options {
@@ -110,9 +113,46 @@ fn run_diff(s: &Sides, opts: &DiffOptions) -> Result<(DiffReport, RenderedSides)
         head_commit: Some(s.head_rev.id.clone()),
         overlays,
         summary: Default::default(),
+        ignored: Default::default(),
     };
     report.summary = report.summary();
     Ok((report, sides))
+}
+
+/// `check --all`: the head state diffed with itself (each overlay rendered
+/// once), then every rendered resource an addition ([`diff::audit`]).
+fn run_audit(s: &Sides, opts: &DiffOptions) -> Result<(DiffReport, RenderedSides)> {
+    let none = BTreeSet::new();
+    let renderer = Renderer::new(&s.head, opts.render.clone()).with_remotes(opts.remotes.clone());
+    let render = |dir: &str| crate::kustomize::render_with(&renderer, dir, opts.mode);
+    let mut single = opts.clone();
+    single.full = false;
+    let (mut overlays, mut sides) =
+        diff::diff_sources(&s.head, &s.head, Some(&none), &render, &render, &single)?;
+    diff::audit(&mut overlays, &mut sides, opts);
+    let mut report = DiffReport {
+        base: s.head_rev.spec.clone(),
+        head: s.head_rev.spec.clone(),
+        base_commit: None,
+        head_commit: Some(s.head_rev.id.clone()),
+        overlays,
+        summary: Default::default(),
+        ignored: Default::default(),
+    };
+    report.summary = report.summary();
+    Ok((report, sides))
+}
+
+/// What `check --all` says in its output: the mode, and the rules it does not run.
+pub fn audit_note() -> String {
+    let skipped: Vec<&str> = policy::rules::CROSS_ENVIRONMENT
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    format!(
+        "audit of the whole head state (--all): every rendered resource is treated as added; {} compare environments and do not run",
+        skipped.join(" and ")
+    )
 }
 
 /// Fail ("could not decide", exit 2) when the change reaches an overlay that
@@ -178,6 +218,7 @@ pub fn diff(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<DiffR
     with_deployments(&s, &loaded, &dopts, &mut report, &mut sides)?;
     decided(&mut report)?;
     policy::set_environments(&loaded.config, &mut report);
+    diff::ignore::apply(&mut report, &loaded.config.ignore);
     Ok(report)
 }
 
@@ -186,17 +227,25 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<Chec
     let s = open_sides(repo, base, head, &opts.render)?;
     let loaded = load_config(&s.base, base, opts.config.as_deref())?;
     let dopts = opts.diff_options(&s, &loaded.config)?;
-    let (mut report, mut sides) = run_diff(&s, &dopts)?;
-    with_deployments(&s, &loaded, &dopts, &mut report, &mut sides)?;
+    let (mut report, mut sides) = if opts.all {
+        run_audit(&s, &dopts)?
+    } else {
+        run_diff(&s, &dopts)?
+    };
+    if !opts.all {
+        with_deployments(&s, &loaded, &dopts, &mut report, &mut sides)?;
+    }
     decided(&mut report)?;
     policy::set_environments(&loaded.config, &mut report);
+    diff::ignore::apply(&mut report, &loaded.config.ignore);
     // The rules see the fetched remote bases too (snippets of their files).
     let mounted = |inner| Mounted {
         inner,
         remotes: dopts.remotes.clone(),
     };
     let (base_src, head_src) = (mounted(&s.base), mounted(&s.head));
-    let cx = RuleContext::new(&loaded, &report, &sides, &s.changed, &base_src, &head_src);
+    let mut cx = RuleContext::new(&loaded, &report, &sides, &s.changed, &base_src, &head_src);
+    cx.audit = opts.all;
     let (diagnostics, texts) = policy::evaluate(&cx)?;
     let (touched, unassigned) = (cx.touched.clone(), cx.unassigned.clone());
     drop(cx);
@@ -209,6 +258,11 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<Chec
         diagnostics,
         report,
         texts,
+        notes: if opts.all {
+            vec![audit_note()]
+        } else {
+            Vec::new()
+        },
     })
 }
 

@@ -70,7 +70,7 @@ pub struct Config {
     pub environments: Vec<EnvSpec>,
     /// Whether environments were inferred from path names.
     pub inferred_envs: bool,
-    /// Severity per rule, in registry ([`super::rules::RULES`]) order.
+    /// Severity per rule, in registry ([`super::rules::all`]) order.
     pub rules: Vec<RuleSetting>,
     /// Kind constraints.
     pub kinds: Vec<KindRule>,
@@ -88,6 +88,10 @@ pub struct Config {
     /// `kubernetes-version:` the Kubernetes minor version resources are validated
     /// for (one of [`super::schema::builtin::VERSIONS`]; default the newest).
     pub kubernetes_version: &'static str,
+    /// `packs:` the rule packs that run, with their parameters.
+    pub packs: Vec<super::packs::PackSelection>,
+    /// `ignore:` resources and fields dropped from the diff before the rules run.
+    pub ignore: Vec<crate::diff::ignore::IgnoreRule>,
 }
 
 /// The built-in environment vocabulary (the topology's, [`crate::topology::VOCABULARY`]):
@@ -110,7 +114,7 @@ impl Config {
             file: None,
             environments: inferred_envs(),
             inferred_envs: true,
-            rules: super::rules::RULES
+            rules: super::rules::all()
                 .iter()
                 .map(|r| RuleSetting {
                     rule: r.id,
@@ -124,6 +128,8 @@ impl Config {
             clusters: Vec::new(),
             repositories: Vec::new(),
             kubernetes_version: super::schema::builtin::DEFAULT_VERSION,
+            packs: Vec::new(),
+            ignore: Vec::new(),
         }
     }
 
@@ -195,10 +201,12 @@ impl Config {
                         .collect()
                 }
                 "kubernetes-version" => cfg.kubernetes_version = super::schema::builtin::from_config(val)?,
+                "packs" => cfg.packs = super::packs::settings::parse_packs(val)?,
+                "ignore" => cfg.ignore = super::packs::settings::parse_ignore(val)?,
                 other => {
                     return Err(Error::at(
                         &kpos,
-                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories or kubernetes-version)"),
+                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories, kubernetes-version, packs or ignore)"),
                     ))
                 }
             }
@@ -802,7 +810,7 @@ kinds:
             )
         );
         assert!(err("foo: 1\n")
-            .starts_with("c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories"));
+            .starts_with("c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories, kubernetes-version, packs or ignore)"));
         assert_eq!(
             err("kubernetes-version: 1.3\n"),
             "c.yaml:1: unknown kubernetes-version '1.3' (schemas are embedded for 1.25 to 1.37)"

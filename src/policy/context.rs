@@ -52,6 +52,9 @@ pub struct RuleContext<'a> {
     pub touched: Vec<Touched>,
     /// Changed overlays that match no environment.
     pub unassigned: Vec<String>,
+    /// `check --all`: the diff is the whole head state (every resource added);
+    /// rules that compare environments do not run.
+    pub audit: bool,
 }
 
 impl<'a> RuleContext<'a> {
@@ -127,6 +130,7 @@ impl<'a> RuleContext<'a> {
             assign,
             touched,
             unassigned,
+            audit: false,
         }
     }
 

@@ -10,6 +10,7 @@
 pub mod config;
 mod context;
 mod counterpart;
+pub mod packs;
 pub mod promotion;
 pub mod rules;
 pub mod schema;
@@ -53,6 +54,8 @@ pub struct CheckOutcome {
     pub report: DiffReport,
     /// Source texts for snippets, Secret value lines redacted.
     pub texts: Snippets,
+    /// What the run's mode changes about the verdict (`check --all`), for every output.
+    pub notes: Vec<String>,
 }
 
 impl CheckOutcome {
@@ -128,7 +131,7 @@ pub fn evaluate(cx: &RuleContext) -> Result<(Vec<Diagnostic>, Snippets)> {
         }
     }
     // Source lines of Secret values are never shown in a snippet.
-    let secret_lines = secret_source_lines(cx.diff);
+    let secret_lines = secret_source_lines(cx.diff, cx.sides);
     for ((_, file), text) in texts.iter_mut() {
         if let Some(lines) = secret_lines.get(file.as_str()) {
             *text = redact_lines(text, lines);
@@ -140,10 +143,31 @@ pub fn evaluate(cx: &RuleContext) -> Result<(Vec<Diagnostic>, Snippets)> {
 }
 
 /// (file -> lines) that produce a value of a Secret in the diff.
-fn secret_source_lines(report: &DiffReport) -> BTreeMap<&str, BTreeSet<u32>> {
+fn secret_source_lines<'a>(
+    report: &'a DiffReport,
+    sides: &'a crate::diff::RenderedSides,
+) -> BTreeMap<&'a str, BTreeSet<u32>> {
     let mut out: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
     for o in &report.overlays {
         for c in o.changes.iter().filter(|c| c.secret) {
+            // Every value line of the Secret at either side (an added Secret has
+            // no field changes to name them).
+            let both = [
+                sides.base_resource(&o.path, c),
+                sides.head_resource(&o.path, c),
+            ];
+            for r in both.into_iter().flatten() {
+                for key in ["data", "stringData"] {
+                    let Some(m) = r.node.get(key).and_then(crate::yaml::Node::as_map) else {
+                        continue;
+                    };
+                    for v in m.values() {
+                        if let Some(f) = v.pos.file.as_deref() {
+                            out.entry(f).or_default().insert(v.pos.line);
+                        }
+                    }
+                }
+            }
             let srcs = c
                 .fields
                 .iter()

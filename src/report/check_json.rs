@@ -1,5 +1,6 @@
 //! `check --format json`: `{"decided", "passed", "touched_environments",
-//! "unassigned_overlays", "violations", "diff"}`; each violation is the
+//! "unassigned_overlays", "violations", "diff", "notes"}` (`notes` only when the
+//! mode changes the verdict, as `check --all` does); each violation is the
 //! serialised [`crate::diagnostic::Diagnostic`] (rule, severity, message, path,
 //! side, line, column, end_line, end_column, label, labels, notes, help).
 //! A run that could not decide is `{"decided": false, "passed": false,
@@ -19,6 +20,8 @@ struct Document<'a> {
     unassigned_overlays: &'a [String],
     violations: &'a [Diagnostic],
     diff: &'a DiffReport,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -42,6 +45,7 @@ pub fn render(o: &CheckOutcome) -> String {
         unassigned_overlays: &o.unassigned,
         violations: &o.diagnostics,
         diff: &o.report,
+        notes: &o.notes,
     };
     super::to_json(&doc)
 }

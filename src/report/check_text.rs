@@ -18,6 +18,9 @@ pub fn render(o: &CheckOutcome) -> String {
         "configuration: {}\n",
         escape::text(&o.config_source)
     ));
+    for n in &o.notes {
+        out.push_str(&format!("note: {}\n", escape::text(n)));
+    }
     if o.touched.is_empty() {
         if !o.report.output_changes() {
             out.push_str("environments touched: none (the rendered output does not change)\n");

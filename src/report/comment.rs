@@ -111,6 +111,9 @@ fn environments(o: &CheckOutcome) -> String {
         );
     }
     let _ = writeln!(s, "{}\n", md_escape(&o.report.summary_line()));
+    for n in &o.notes {
+        let _ = writeln!(s, "**Note:** {}\n", md_escape(n));
+    }
     s
 }
 

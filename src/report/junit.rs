@@ -14,7 +14,7 @@
 
 use super::{escape, Undecided};
 use crate::diagnostic::{Diagnostic, Severity, Side};
-use crate::policy::rules::RULES;
+use crate::policy::rules::{self, RULES};
 use crate::policy::CheckOutcome;
 use std::fmt::Write;
 
@@ -135,26 +135,39 @@ pub fn render(o: &CheckOutcome) -> String {
     if suites.is_empty() || findings.iter().any(|(s, _)| *s == REPOSITORY) {
         suites.push(REPOSITORY);
     }
+    // The built-in rules, and the pack rules that found something (a pack that
+    // is not selected is not a passing test).
+    let judged: Vec<&str> = RULES
+        .iter()
+        .map(|r| r.id)
+        .chain(
+            rules::all()
+                .iter()
+                .map(|r| r.id)
+                .filter(|id| !RULES.iter().any(|r| r.id == *id))
+                .filter(|id| findings.iter().any(|(_, d)| d.rule == *id)),
+        )
+        .collect();
     let mut body = String::new();
     let (mut tests, mut failures) = (0usize, 0usize);
     for suite in &suites {
         let mut cases = String::new();
         let mut failed = 0usize;
-        for rule in RULES {
+        for id in &judged {
             let mine: Vec<&Diagnostic> = findings
                 .iter()
-                .filter(|(s, d)| s == suite && d.rule == rule.id)
+                .filter(|(s, d)| s == suite && d.rule == *id)
                 .map(|(_, d)| *d)
                 .collect();
-            failed += usize::from(testcase(&mut cases, suite, rule.id, &mine));
+            failed += usize::from(testcase(&mut cases, suite, id, &mine));
         }
         let _ = writeln!(
             body,
             "  <testsuite name=\"manifest-gate: {}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\">\n{cases}  </testsuite>",
             escape::xml(suite),
-            RULES.len()
+            judged.len()
         );
-        tests += RULES.len();
+        tests += judged.len();
         failures += failed;
     }
     format!(

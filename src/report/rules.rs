@@ -1,6 +1,6 @@
 //! `manifest-gate rules`: the registry as a table or JSON.
 
-use crate::policy::rules::RULES;
+use crate::policy::rules::all;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -12,9 +12,9 @@ struct Entry {
 
 /// One line per rule: id, default severity, summary.
 pub fn render_text() -> String {
-    let w = RULES.iter().map(|r| r.id.len()).max().unwrap_or(4);
+    let w = all().iter().map(|r| r.id.len()).max().unwrap_or(4);
     let mut out = String::new();
-    for r in RULES {
+    for r in all() {
         out.push_str(&format!(
             "{:<w$}  {:<7}  {}\n",
             r.id,
@@ -27,7 +27,7 @@ pub fn render_text() -> String {
 
 /// `[{"id", "default_severity", "summary"}, …]`.
 pub fn render_json() -> String {
-    let list: Vec<Entry> = RULES
+    let list: Vec<Entry> = all()
         .iter()
         .map(|r| Entry {
             id: r.id,

@@ -5,7 +5,7 @@
 
 use super::Undecided;
 use crate::diagnostic::{Diagnostic, Severity, Side};
-use crate::policy::rules::{self, Rule, RULES};
+use crate::policy::rules::{self, Rule};
 use crate::policy::CheckOutcome;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -345,7 +345,7 @@ fn log_of<'a>(
                 driver: Driver {
                     name: "manifest-gate",
                     semantic_version: env!("CARGO_PKG_VERSION"),
-                    rules: RULES.iter().map(|r| rule_meta(r)).collect(),
+                    rules: rules::all().iter().map(|r| rule_meta(r)).collect(),
                 },
             },
             original_uri_base_ids: bases,
@@ -450,7 +450,7 @@ mod tests {
         assert_eq!(s["version"], "2.1.0");
         let run = &s["runs"][0];
         let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-        assert_eq!(rules.len(), RULES.len());
+        assert_eq!(rules.len(), rules::all().len());
         assert_eq!(rules[0]["id"], "single-environment");
         assert!(rules[1]["shortDescription"]["text"]
             .as_str()

@@ -61,30 +61,51 @@ pub static RULES: &[&Rule] = &[
     &deprecated_api::RULE,
 ];
 
+/// The rules that compare environments with each other: they do not run
+/// when `check --all` audits the whole head state.
+pub static CROSS_ENVIRONMENT: &[&Rule] = &[&single_environment::RULE, &promotion_order::RULE];
+
+/// The whole registry: the built-in [`RULES`], then the rules of every embedded
+/// pack ([`crate::policy::packs`]), which are data (their ids live in the pack
+/// files). A pack rule's `check` evaluates the selected packs together.
+pub fn all() -> &'static [&'static Rule] {
+    static ALL: std::sync::LazyLock<Vec<&'static Rule>> = std::sync::LazyLock::new(|| {
+        RULES
+            .iter()
+            .copied()
+            .chain(crate::policy::packs::rules().map(|p| &p.rule))
+            .collect()
+    });
+    &ALL
+}
+
 /// A rule by id.
 pub fn lookup(id: &str) -> Option<&'static Rule> {
-    RULES.iter().copied().find(|r| r.id == id)
+    all().iter().copied().find(|r| r.id == id)
 }
 
 /// The ids, in report order.
 pub fn ids() -> Vec<&'static str> {
-    RULES.iter().map(|r| r.id).collect()
+    all().iter().map(|r| r.id).collect()
 }
 
-/// The position of a rule in [`RULES`] (report order).
+/// The position of a rule in [`all`] (report order).
 pub fn rank(id: &str) -> usize {
-    RULES.iter().position(|r| r.id == id).unwrap_or(RULES.len())
+    all().iter().position(|r| r.id == id).unwrap_or(all().len())
 }
 
-/// Run every rule that is not `off`, in registry order; each diagnostic gets
-/// its rule's configured severity, except that a diagnostic the rule marked as a
-/// note or a warning (`with_severity`: what it could not judge, a deprecation)
-/// is never more than that. Sorted by rule, then location.
+/// Run every rule that is not `off`, in registry order (the pack rules of the
+/// selected packs together); each diagnostic gets its rule's configured
+/// severity, except that a diagnostic the rule marked as a note or a warning
+/// (`with_severity`: what it could not judge, a deprecation) is never more than
+/// that. Under `check --all` ([`RuleContext::audit`]) the [`CROSS_ENVIRONMENT`]
+/// rules do not run. Sorted by rule, then location.
 pub fn run(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
     let mut out = Vec::new();
     for rule in RULES {
         let sev = cx.config.severity(rule.id);
-        if sev == Severity::Off {
+        let skipped = cx.audit && CROSS_ENVIRONMENT.iter().any(|r| r.id == rule.id);
+        if sev == Severity::Off || skipped {
             continue;
         }
         for d in (rule.check)(cx)? {
@@ -96,6 +117,12 @@ pub fn run(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
                 severity,
                 ..d
             });
+        }
+    }
+    for d in crate::policy::packs::run(cx)? {
+        let sev = cx.config.severity(d.rule);
+        if sev != Severity::Off {
+            out.push(Diagnostic { severity: sev, ..d });
         }
     }
     out.sort_by(|a, b| {
@@ -125,7 +152,7 @@ mod tests {
     #[test]
     fn ids_are_unique_kebab_case_and_documented() {
         let mut seen = std::collections::BTreeSet::new();
-        for r in RULES {
+        for r in all() {
             assert!(seen.insert(r.id), "duplicate rule id {}", r.id);
             assert!(
                 r.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
