@@ -85,6 +85,9 @@ pub struct Config {
     pub clusters: Vec<crate::topology::ClusterEnv>,
     /// `repositories:` URLs that are this repository (besides the checkout's remotes).
     pub repositories: Vec<String>,
+    /// `policies:` globs (relative to the repository root) of the team's Rego
+    /// policy files, read from the base revision (see [`super::rego`]).
+    pub policies: Vec<Located>,
 }
 
 /// The built-in environment vocabulary: name, words, and the environment it follows.
@@ -124,6 +127,7 @@ impl Config {
             remote: Default::default(),
             clusters: Vec::new(),
             repositories: Vec::new(),
+            policies: Vec::new(),
         }
     }
 
@@ -186,6 +190,12 @@ impl Config {
                     cfg.exclude = string_list(val, "'exclude'")?;
                     cfg.exclude_matcher = Some(compile_set(&cfg.exclude, "exclude")?);
                 }
+                "policies" => {
+                    cfg.policies = string_list(val, "'policies'")?;
+                    for g in &cfg.policies {
+                        compile_glob(&g.text, &g.pos)?;
+                    }
+                }
                 "remote" => cfg.remote = crate::kustomize::remote::RemotePolicy::parse(val)?,
                 "clusters" => cfg.clusters = parse_clusters(text, file, val)?,
                 "repositories" => {
@@ -197,7 +207,7 @@ impl Config {
                 other => {
                     return Err(Error::at(
                         &kpos,
-                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters or repositories)"),
+                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories or policies)"),
                     ))
                 }
             }
@@ -809,7 +819,7 @@ kinds:
     fn errors_point_at_lines() {
         assert_eq!(err("rules:\n  single-environment: fatal\n"), "c.yaml:2: bad severity 'fatal' for rule 'single-environment' (expected error, warning or off)");
         assert_eq!(err("rules:\n  nope: error\n"), "c.yaml:2: unknown rule 'nope' (rules: single-environment, unexpected-kind, promotion-order, config-edit, unassigned-change)");
-        assert_eq!(err("foo: 1\n"), "c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters or repositories)");
+        assert_eq!(err("foo: 1\n"), "c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories or policies)");
         assert!(
             err("environments:\n  prod:\n    overlays: [a]\n    after: staging\n").starts_with(
                 "c.yaml:4: environment 'prod' comes after unknown environment 'staging'"

@@ -52,6 +52,9 @@ pub struct RuleContext<'a> {
     pub touched: Vec<Touched>,
     /// Changed overlays that match no environment.
     pub unassigned: Vec<String>,
+    /// The run's key for Secret value markers (`None`: a random one), so that
+    /// rules showing resources mask them as the diff does.
+    pub secret_key: Option<Vec<u8>>,
 }
 
 impl<'a> RuleContext<'a> {
@@ -127,7 +130,15 @@ impl<'a> RuleContext<'a> {
             assign,
             touched,
             unassigned,
+            secret_key: None,
         }
+    }
+
+    /// The same context with the run's Secret marker key.
+    #[must_use]
+    pub fn with_secret_key(mut self, key: Option<Vec<u8>>) -> RuleContext<'a> {
+        self.secret_key = key;
+        self
     }
 
     /// Overlays whose rendered output changes.

@@ -10,6 +10,7 @@
 pub mod config;
 mod context;
 pub mod promotion;
+pub mod rego;
 pub mod rules;
 pub mod topology;
 

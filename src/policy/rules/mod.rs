@@ -9,6 +9,7 @@
 
 mod config_edit;
 mod promotion_order;
+mod rego_policy;
 mod single_environment;
 mod unassigned_change;
 mod unexpected_kind;
@@ -55,6 +56,7 @@ pub static RULES: &[&Rule] = &[
     &promotion_order::RULE,
     &config_edit::RULE,
     &unassigned_change::RULE,
+    &rego_policy::RULE,
 ];
 
 /// A rule by id.
@@ -82,9 +84,11 @@ pub fn run(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
             continue;
         }
         for d in (rule.check)(cx)? {
+            // A rule may report a diagnostic milder than its configured
+            // severity (a Rego `warn`), never a stronger one.
             out.push(Diagnostic {
                 rule: rule.id,
-                severity: sev,
+                severity: sev.max(d.severity),
                 ..d
             });
         }
