@@ -101,9 +101,7 @@ pub fn findings(cx: &RuleContext) -> Result<Vec<Finding>> {
             places.push((o, c));
         }
     }
-    if inputs.is_empty() {
-        return Ok(Vec::new());
-    }
+    // Run even without changed resources: a broken policy is always exit 2.
     let events = run_worker(&policies, inputs)?;
     let mut out = Vec::new();
     for e in events {
@@ -134,6 +132,31 @@ pub fn findings(cx: &RuleContext) -> Result<Vec<Finding>> {
         });
     }
     Ok(out)
+}
+
+/// The changed files the `policies:` globs match (at either side): policy
+/// files the change edits, adds or deletes, which do not apply to it.
+pub fn edited(cx: &RuleContext) -> Vec<(String, Side)> {
+    let mut b = globset::GlobSetBuilder::new();
+    for g in &cx.config.policies {
+        if let Ok(glob) = globset::GlobBuilder::new(&g.text)
+            .literal_separator(true)
+            .build()
+        {
+            b.add(glob);
+        }
+    }
+    let Ok(set) = b.build() else {
+        return Vec::new();
+    };
+    cx.changed
+        .iter()
+        .filter(|c| set.is_match(&c.path))
+        .map(|c| {
+            let side = if c.at_head { Side::Head } else { Side::Base };
+            (c.path.clone(), side)
+        })
+        .collect()
 }
 
 /// The `input` document of one changed resource (see `docs/rego.md`).
@@ -389,12 +412,17 @@ fn verdict(
             line: *line,
             col: 0,
         };
-        let kind = if message.contains("time limit") || message.contains("TimeLimit") {
-            ErrorKind::Budget
-        } else {
-            ErrorKind::Parse
-        };
-        return Err(Error::at(&pos, format!("policy failed: {message}")).kind(kind));
+        if message.contains("exceeded time limit") {
+            return Err(Error::at(
+                &pos,
+                format!(
+                    "policy evaluation exceeded its time budget of {}s",
+                    (TIMEOUT / 2).as_secs()
+                ),
+            )
+            .kind(ErrorKind::Budget));
+        }
+        return Err(Error::at(&pos, format!("policy failed: {message}")).kind(ErrorKind::Parse));
     }
     if status.is_some_and(|s| s.success()) && events.last() == Some(&Event::Done) {
         return Ok(events);

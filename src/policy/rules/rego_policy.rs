@@ -2,7 +2,7 @@
 //! configuration) over every changed resource; see [`crate::policy::rego`].
 
 use super::Rule;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::error::Result;
 use crate::policy::RuleContext;
 
@@ -36,7 +36,9 @@ prod". Policies are read from base, so a pull request cannot edit the policies
 it is judged by.
 
 **How to satisfy it.** Change the resource so the policy's rule no longer
-fires, or change the policy in a pull request of its own first.
+fires, or change the policy in a pull request of its own first. A change that
+edits, adds or deletes a file the globs match gets a warning: the edit applies
+from the next pull request on.
 
 **Example.** With `policies: ["gate-policy/*.rego"]` and
 `gate-policy/rbac.rego`:
@@ -59,6 +61,16 @@ at the binding's file and line; the same binding in `dev` passes.
 
 fn check(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
     let found = crate::policy::rego::findings(cx)?;
+    let edits = crate::policy::rego::edited(cx).into_iter().map(|(path, side)| {
+        Diagnostic::new(
+            RULE.id,
+            format!("this change edits the policy {path}; the gate judged it with the base version"),
+            Span::line(&path, 1, side),
+        )
+        .with_severity(Severity::Warning)
+        .with_label("edited here")
+        .with_help("a change cannot loosen its own gate: merge the policy change on its own first")
+    });
     Ok(found
         .into_iter()
         .map(|f| {
@@ -74,5 +86,6 @@ fn check(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
                 "the policy is read from base: change the resource, or change the policy in a pull request of its own first",
             )
         })
+        .chain(edits)
         .collect())
 }
