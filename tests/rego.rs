@@ -121,12 +121,18 @@ fn a_policy_denies_a_sandbox_binding_at_its_file_and_line_and_dev_passes() {
         "deny (gate-policy/rbac.rego): no new ClusterRoleBindings in sandbox (ops)"
     );
     assert_eq!(d["path"], "apps/overlays/sandbox/crb.yaml");
-    assert_eq!(d["line"], 4, "the document's first line, after the comments");
+    assert_eq!(
+        d["line"], 4,
+        "the document's first line, after the comments"
+    );
     assert_eq!(d["notes"][0], "policy gate-policy/rbac.rego, rule deny");
     assert_eq!(v["violations"].as_array().unwrap().len(), 1, "{v}");
     // The text report shows the same, and SARIF names the registry rule.
     let (_, text, _) = mg(&r.path(), &["check", "--base", "c0", "--head", "c1"]);
-    assert!(text.contains("error[rego-policy]: deny (gate-policy/rbac.rego)"), "{text}");
+    assert!(
+        text.contains("error[rego-policy]: deny (gate-policy/rbac.rego)"),
+        "{text}"
+    );
     assert!(text.contains("apps/overlays/sandbox/crb.yaml:4"), "{text}");
     let (_, sarif, _) = mg(
         &r.path(),
@@ -178,7 +184,8 @@ fn a_policy_edited_in_the_pull_request_does_not_apply_to_it() {
         .map(|d| d["message"].as_str().unwrap())
         .collect();
     assert!(
-        msgs.iter().any(|m| m.contains("no new ClusterRoleBindings")),
+        msgs.iter()
+            .any(|m| m.contains("no new ClusterRoleBindings")),
         "{msgs:?}"
     );
 
@@ -263,7 +270,9 @@ fn policies_cannot_reach_the_network_or_the_runtime() {
 #[test]
 fn warn_is_a_warning_and_secret_values_are_masked_as_in_the_diff() {
     let secret = |v: &str| {
-        format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: {v}\n")
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: {v}\n"
+        )
     };
     let policy = r#"package manifest_gate
 
@@ -295,7 +304,10 @@ warn contains {"msg": sprintf("%s now %s", [input.change.name, input.head.string
     assert_eq!(d["path"], "apps/overlays/dev/secret.yaml");
     assert_eq!(d["line"], 6, "the changed field's line");
     let text = v.to_string();
-    assert!(!text.contains("hunter2") && !text.contains("correct-horse"), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("correct-horse"),
+        "{text}"
+    );
     let change = &v["diff"]["overlays"]
         .as_array()
         .unwrap()
@@ -319,5 +331,8 @@ fn a_policies_glob_that_matches_nothing_at_base_is_exit_2() {
     let (code, out, err) = mg(&r.path(), &["check", "--base", "c0", "--head", "c1"]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains(".manifest-gate.yaml:1"), "{err}");
-    assert!(err.contains("'team/*.rego' matches no file at base"), "{err}");
+    assert!(
+        err.contains("'team/*.rego' matches no file at base"),
+        "{err}"
+    );
 }

@@ -113,7 +113,8 @@ pub fn evaluate(
     timeout: Duration,
     emit: &mut dyn FnMut(&Event) -> bool,
 ) -> std::result::Result<(), ()> {
-    let send = |emit: &mut dyn FnMut(&Event) -> bool, e: Event| if emit(&e) { Ok(()) } else { Err(()) };
+    let send =
+        |emit: &mut dyn FnMut(&Event) -> bool, e: Event| if emit(&e) { Ok(()) } else { Err(()) };
     for (pi, p) in policies.iter().enumerate() {
         send(emit, Event::Policy(pi))?;
         let fail = |line: u32, message: String| Event::Error {
@@ -261,9 +262,9 @@ pub fn rule_names(text: &str) -> Vec<String> {
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
-        let ok = ["deny", "warn"].iter().any(|p| {
-            name == *p || (name.starts_with(p) && name[p.len()..].starts_with('_'))
-        });
+        let ok = ["deny", "warn"]
+            .iter()
+            .any(|p| name == *p || (name.starts_with(p) && name[p.len()..].starts_with('_')));
         if ok && !out.contains(&name) {
             out.push(name);
         }
@@ -351,7 +352,10 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_line() {
-        let ev = run("package manifest_gate\n\ndeny contains msg if {\n  msg := \n", vec![]);
+        let ev = run(
+            "package manifest_gate\n\ndeny contains msg if {\n  msg := \n",
+            vec![],
+        );
         match &ev[1] {
             Event::Error { line, .. } => assert!(*line >= 4, "{ev:?}"),
             other => panic!("{other:?}"),
@@ -376,7 +380,10 @@ mod tests {
     #[test]
     fn another_package_is_refused() {
         let ev = run("package other\n\ndeny contains \"x\" if true\n", vec![]);
-        assert!(matches!(&ev[1], Event::Error { line: 1, message, .. } if message.contains("package manifest_gate")), "{ev:?}");
+        assert!(
+            matches!(&ev[1], Event::Error { line: 1, message, .. } if message.contains("package manifest_gate")),
+            "{ev:?}"
+        );
     }
 
     #[test]

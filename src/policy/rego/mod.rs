@@ -212,7 +212,12 @@ pub fn load(base: &dyn Source, globs: &[Located]) -> Result<Vec<PolicyFile>> {
             .build()
             .map_err(|e| Error::at(&g.pos, format!("bad glob '{}': {}", g.text, e.kind())))?
             .compile_matcher();
-        let found = walk(base, literal_prefix(&g.text), &|p| matcher.is_match(p), &g.pos)?;
+        let found = walk(
+            base,
+            literal_prefix(&g.text),
+            &|p| matcher.is_match(p),
+            &g.pos,
+        )?;
         if found.is_empty() {
             return Err(Error::at(
                 &g.pos,
@@ -276,7 +281,12 @@ fn literal_prefix(glob: &str) -> &str {
 }
 
 /// Files under `dir` (at most [`MAX_WALK_ENTRIES`] entries, depth 32) that `keep` accepts.
-fn walk(src: &dyn Source, dir: &str, keep: &dyn Fn(&str) -> bool, pos: &Pos) -> Result<Vec<String>> {
+fn walk(
+    src: &dyn Source,
+    dir: &str,
+    keep: &dyn Fn(&str) -> bool,
+    pos: &Pos,
+) -> Result<Vec<String>> {
     let mut out = Vec::new();
     if !dir.is_empty() && src.entry(dir)? != Some(EntryKind::Dir) {
         return Ok(out);
@@ -289,11 +299,17 @@ fn walk(src: &dyn Source, dir: &str, keep: &dyn Fn(&str) -> bool, pos: &Pos) -> 
             if seen > MAX_WALK_ENTRIES {
                 return Err(Error::at(
                     pos,
-                    format!("expanding the policies globs visits more than {MAX_WALK_ENTRIES} entries"),
+                    format!(
+                        "expanding the policies globs visits more than {MAX_WALK_ENTRIES} entries"
+                    ),
                 )
                 .kind(ErrorKind::Budget));
             }
-            let path = if d.is_empty() { name } else { format!("{d}/{name}") };
+            let path = if d.is_empty() {
+                name
+            } else {
+                format!("{d}/{name}")
+            };
             match kind {
                 EntryKind::File if keep(&path) => out.push(path),
                 EntryKind::Dir if path.split('/').count() < 32 => dirs.push(path),
@@ -461,13 +477,7 @@ mod tests {
             text: String::new(),
         };
         let ps = [p("a.rego"), p("b.rego")];
-        let e = verdict(
-            &ps,
-            None,
-            vec![Event::Policy(0), Event::Policy(1)],
-            TIMEOUT,
-        )
-        .unwrap_err();
+        let e = verdict(&ps, None, vec![Event::Policy(0), Event::Policy(1)], TIMEOUT).unwrap_err();
         assert!(e.to_string().starts_with("b.rego: "), "{e}");
         assert!(e.is(ErrorKind::Budget));
     }

@@ -61,16 +61,22 @@ at the binding's file and line; the same binding in `dev` passes.
 
 fn check(cx: &RuleContext) -> Result<Vec<Diagnostic>> {
     let found = crate::policy::rego::findings(cx)?;
-    let edits = crate::policy::rego::edited(cx).into_iter().map(|(path, side)| {
-        Diagnostic::new(
-            RULE.id,
-            format!("this change edits the policy {path}; the gate judged it with the base version"),
-            Span::line(&path, 1, side),
-        )
-        .with_severity(Severity::Warning)
-        .with_label("edited here")
-        .with_help("a change cannot loosen its own gate: merge the policy change on its own first")
-    });
+    let edits = crate::policy::rego::edited(cx)
+        .into_iter()
+        .map(|(path, side)| {
+            Diagnostic::new(
+                RULE.id,
+                format!(
+                    "this change edits the policy {path}; the gate judged it with the base version"
+                ),
+                Span::line(&path, 1, side),
+            )
+            .with_severity(Severity::Warning)
+            .with_label("edited here")
+            .with_help(
+                "a change cannot loosen its own gate: merge the policy change on its own first",
+            )
+        });
     Ok(found
         .into_iter()
         .map(|f| {
