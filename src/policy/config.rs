@@ -818,7 +818,15 @@ kinds:
     #[test]
     fn errors_point_at_lines() {
         assert_eq!(err("rules:\n  single-environment: fatal\n"), "c.yaml:2: bad severity 'fatal' for rule 'single-environment' (expected error, warning or off)");
-        assert_eq!(err("rules:\n  nope: error\n"), "c.yaml:2: unknown rule 'nope' (rules: single-environment, unexpected-kind, promotion-order, config-edit, unassigned-change)");
+        assert_eq!(err("rules:\n  nope: error\n"), "c.yaml:2: unknown rule 'nope' (rules: single-environment, unexpected-kind, promotion-order, config-edit, unassigned-change, rego-policy)");
+        assert_eq!(
+            err("policies: [\"ok/*.rego\", \"bad/[.rego\"]\n"),
+            "c.yaml:1: bad glob 'bad/[.rego': unclosed character class; missing ']'"
+        );
+        assert_eq!(
+            Config::parse("policies: [\"gate-policy/*.rego\"]\n", "c.yaml").unwrap().policies[0].text,
+            "gate-policy/*.rego"
+        );
         assert_eq!(err("foo: 1\n"), "c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories or policies)");
         assert!(
             err("environments:\n  prod:\n    overlays: [a]\n    after: staging\n").starts_with(
