@@ -824,7 +824,10 @@ kinds:
             "c.yaml:1: bad glob 'bad/[.rego': unclosed character class; missing ']'"
         );
         assert_eq!(
-            Config::parse("policies: [\"gate-policy/*.rego\"]\n", "c.yaml").unwrap().policies[0].text,
+            Config::parse("policies: [\"gate-policy/*.rego\"]\n", "c.yaml")
+                .unwrap()
+                .policies[0]
+                .text,
             "gate-policy/*.rego"
         );
         assert_eq!(err("foo: 1\n"), "c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories or policies)");

@@ -449,6 +449,10 @@ fn verdict(
             TIMEOUT.as_secs(),
             spent.as_secs_f64()
         ),
+        Some(s) if s.success() => format!(
+            "policy evaluation stopped: its messages exceed {} MiB",
+            MAX_RESPONSE_BYTES >> 20
+        ),
         Some(_) => format!(
             "policy evaluation stopped: it exceeded its memory budget of {} MiB or crashed",
             MAX_MEMORY >> 20
