@@ -336,3 +336,25 @@ fn a_policies_glob_that_matches_nothing_at_base_is_exit_2() {
         "{err}"
     );
 }
+
+#[test]
+fn the_configured_severity_caps_deny_and_off_skips_the_policies() {
+    for (setting, code) in [("warning", 0), ("error", 1)] {
+        let mut b = base(&[("gate-policy/rbac.rego", NO_SANDBOX_CRB)]);
+        b[0].1 = Some(format!("{CONFIG}rules:\n  rego-policy: {setting}\n"));
+        let r = repo(&[b, add_binding("sandbox")]);
+        let (got, v, err) = check_json(&r, "c0", "c1");
+        assert_eq!(got, code, "{setting}: {v}{err}");
+        assert_eq!(v["violations"][0]["severity"], setting, "{v}");
+    }
+    // Off: not evaluated at all, so even a policy that does not parse passes.
+    let mut b = base(&[(
+        "gate-policy/bad.rego",
+        "package manifest_gate\ndeny contains {\n",
+    )]);
+    b[0].1 = Some(format!("{CONFIG}rules:\n  rego-policy: off\n"));
+    let r = repo(&[b, add_binding("sandbox")]);
+    let (code, v, err) = check_json(&r, "c0", "c1");
+    assert_eq!(code, 0, "{v}{err}");
+    assert_eq!(v["violations"], serde_json::json!([]), "{v}");
+}
