@@ -301,6 +301,15 @@ fn parse_load_restrictor(s: &str) -> std::result::Result<LoadRestrictor, String>
 }
 
 fn main() -> ExitCode {
+    // The Rego worker (a child of `check`, bounded in memory and time): not a
+    // command of the user interface.
+    if std::env::args_os().nth(1).as_deref()
+        == Some(std::ffi::OsStr::new(
+            manifest_gate::policy::rego::WORKER_ARG,
+        ))
+    {
+        return ExitCode::from(manifest_gate::policy::rego::worker_main() as u8);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Render(a) => cmd_render(a),

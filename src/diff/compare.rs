@@ -45,6 +45,10 @@ impl Masker {
             scope: String::new(),
         }
     }
+    /// The key (to build the same masker elsewhere in the run).
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
     /// The same key, marking values of the resource `identity` (kind,
     /// namespace, name without its hash suffix: stable across revisions).
     pub fn scoped(&self, identity: &str) -> Masker {
@@ -135,6 +139,23 @@ pub fn masked_object(r: &Resource, m: &Masker) -> Node {
     } else {
         r.node.clone()
     }
+}
+
+/// The identity a resource's Secret markers are keyed by: kind, namespace and
+/// name without its hash suffix (stable across revisions).
+fn mask_scope(r: &Resource) -> String {
+    format!(
+        "{}\n{}\n{}",
+        r.kind(),
+        r.namespace(),
+        strip_hash_suffix(r.name())
+    )
+}
+
+/// A resource's object with Secret values masked exactly as the diff masks
+/// them (the same markers for the same run key).
+pub fn masked_resource(r: &Resource, m: &Masker) -> Node {
+    masked_object(r, &m.scoped(&mask_scope(r)))
 }
 
 /// Merge-key candidates for a list under `field` of a kind the OpenAPI table
@@ -418,12 +439,7 @@ fn change_for(
     let main = new.or(old).expect("one side");
     let id = main.id();
     let secret = is_secret(main);
-    let scoped = masker.scoped(&format!(
-        "{}\n{}\n{}",
-        main.kind(),
-        main.namespace(),
-        strip_hash_suffix(main.name())
-    ));
+    let scoped = masker.scoped(&mask_scope(main));
     let masker = &scoped;
     let old_name = match (old, new) {
         (Some(o), Some(n)) if o.name() != n.name() => Some(o.name().to_string()),

@@ -50,7 +50,13 @@ impl Options {
         let max = self.render.limits.max_file_bytes as u64;
         Ok(DiffOptions {
             render: self.render.clone(),
-            secret_key: self.secret_key.clone(),
+            // One key per run: the diff, the deployments and the rules that
+            // show resources (Rego input) mark the same Secret value alike.
+            secret_key: Some(
+                self.secret_key
+                    .clone()
+                    .unwrap_or_else(|| crate::diff::Masker::random().key().to_vec()),
+            ),
             full: self.full,
             mode: self.mode,
             exclude: cfg.exclude_matcher.clone(),
@@ -244,7 +250,8 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<Chec
         remotes: dopts.remotes.clone(),
     };
     let (base_src, head_src) = (mounted(&s.base), mounted(&s.head));
-    let mut cx = RuleContext::new(&loaded, &report, &sides, &s.changed, &base_src, &head_src);
+    let mut cx = RuleContext::new(&loaded, &report, &sides, &s.changed, &base_src, &head_src)
+        .with_secret_key(dopts.secret_key.clone());
     cx.audit = opts.all;
     let (diagnostics, texts) = policy::evaluate(&cx)?;
     let (touched, unassigned) = (cx.touched.clone(), cx.unassigned.clone());

@@ -120,7 +120,7 @@ pub fn render(src: &dyn Source, dir: &str, bin: &External) -> Result<Rendered> {
 
 /// In the child, before exec: its own process group (killed as one), killed
 /// when manifest-gate dies, and an address-space limit.
-fn limit_child(cmd: &mut Command, max_memory: u64) {
+pub(crate) fn limit_child(cmd: &mut Command, max_memory: u64) {
     use std::os::unix::process::CommandExt;
     // SAFETY: only async-signal-safe calls (setpgid, prctl, setrlimit) run
     // between fork and exec; nothing allocates.
@@ -141,7 +141,7 @@ fn limit_child(cmd: &mut Command, max_memory: u64) {
     }
 }
 
-fn kill_group(child: &mut std::process::Child) {
+pub(crate) fn kill_group(child: &mut std::process::Child) {
     if let Ok(pid) = i32::try_from(child.id()) {
         // SAFETY: a plain syscall on the child's own process group.
         unsafe {

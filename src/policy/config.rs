@@ -92,6 +92,9 @@ pub struct Config {
     pub packs: Vec<super::packs::PackSelection>,
     /// `ignore:` resources and fields dropped from the diff before the rules run.
     pub ignore: Vec<crate::diff::ignore::IgnoreRule>,
+    /// `policies:` globs (relative to the repository root) of the team's Rego
+    /// policy files, read from the base revision (see [`super::rego`]).
+    pub policies: Vec<Located>,
 }
 
 /// The built-in environment vocabulary (the topology's, [`crate::topology::VOCABULARY`]):
@@ -130,6 +133,7 @@ impl Config {
             kubernetes_version: super::schema::builtin::DEFAULT_VERSION,
             packs: Vec::new(),
             ignore: Vec::new(),
+            policies: Vec::new(),
         }
     }
 
@@ -192,6 +196,12 @@ impl Config {
                     cfg.exclude = string_list(val, "'exclude'")?;
                     cfg.exclude_matcher = Some(compile_set(&cfg.exclude, "exclude")?);
                 }
+                "policies" => {
+                    cfg.policies = string_list(val, "'policies'")?;
+                    for g in &cfg.policies {
+                        compile_glob(&g.text, &g.pos)?;
+                    }
+                }
                 "remote" => cfg.remote = crate::kustomize::remote::RemotePolicy::parse(val)?,
                 "clusters" => cfg.clusters = parse_clusters(text, file, val)?,
                 "repositories" => {
@@ -206,7 +216,7 @@ impl Config {
                 other => {
                     return Err(Error::at(
                         &kpos,
-                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories, kubernetes-version, packs or ignore)"),
+                        format!("unknown key '{other}' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories, kubernetes-version, packs, ignore or policies)"),
                     ))
                 }
             }
@@ -810,7 +820,7 @@ kinds:
             )
         );
         assert!(err("foo: 1\n")
-            .starts_with("c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories, kubernetes-version, packs or ignore)"));
+            .starts_with("c.yaml:1: unknown key 'foo' in the gate configuration (expected environments, rules, kinds, exclude, remote, clusters, repositories, kubernetes-version, packs, ignore or policies)"));
         assert_eq!(
             err("kubernetes-version: 1.3\n"),
             "c.yaml:1: unknown kubernetes-version '1.3' (schemas are embedded for 1.25 to 1.37)"
@@ -826,6 +836,17 @@ kinds:
                 .unwrap()
                 .kubernetes_version,
             "1.26"
+        );
+        assert_eq!(
+            err("policies: [\"ok/*.rego\", \"bad/[.rego\"]\n"),
+            "c.yaml:1: bad glob 'bad/[.rego': unclosed character class; missing ']'"
+        );
+        assert_eq!(
+            Config::parse("policies: [\"gate-policy/*.rego\"]\n", "c.yaml")
+                .unwrap()
+                .policies[0]
+                .text,
+            "gate-policy/*.rego"
         );
         assert!(
             err("environments:\n  prod:\n    overlays: [a]\n    after: staging\n").starts_with(

@@ -55,6 +55,9 @@ pub struct RuleContext<'a> {
     /// `check --all`: the diff is the whole head state (every resource added);
     /// rules that compare environments do not run.
     pub audit: bool,
+    /// The run's key for Secret value markers (`None`: a random one), so that
+    /// rules showing resources mask them as the diff does.
+    pub secret_key: Option<Vec<u8>>,
 }
 
 impl<'a> RuleContext<'a> {
@@ -131,7 +134,15 @@ impl<'a> RuleContext<'a> {
             touched,
             unassigned,
             audit: false,
+            secret_key: None,
         }
+    }
+
+    /// The same context with the run's Secret marker key.
+    #[must_use]
+    pub fn with_secret_key(mut self, key: Option<Vec<u8>>) -> RuleContext<'a> {
+        self.secret_key = key;
+        self
     }
 
     /// Overlays whose rendered output changes.

@@ -12,6 +12,7 @@ mod context;
 mod counterpart;
 pub mod packs;
 pub mod promotion;
+pub mod rego;
 pub mod rules;
 pub mod schema;
 pub mod topology;

@@ -10,6 +10,7 @@
 mod config_edit;
 mod deprecated_api;
 mod promotion_order;
+mod rego_policy;
 mod schema_validation;
 mod single_environment;
 mod unassigned_change;
@@ -59,6 +60,7 @@ pub static RULES: &[&Rule] = &[
     &unassigned_change::RULE,
     &schema_validation::RULE,
     &deprecated_api::RULE,
+    &rego_policy::RULE,
 ];
 
 /// The rules that compare environments with each other: they do not run
