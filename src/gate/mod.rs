@@ -52,8 +52,18 @@ impl Options {
             mode: self.mode,
             exclude: cfg.exclude_matcher.clone(),
             remotes: self.fetch.remotes(&cfg.remote, &s.root, max)?,
+            base_needs: Some(counterparts(cfg)),
         })
     }
+}
+
+/// What the rules need rendered at base besides the overlays the change
+/// reaches: the promotion counterparts ([`policy::promotion::counterparts`]).
+fn counterparts(cfg: &crate::policy::Config) -> diff::BaseNeeds {
+    let cfg = std::sync::Arc::new(cfg.clone());
+    diff::BaseNeeds(std::sync::Arc::new(move |ok, reached, all| {
+        policy::promotion::counterparts(&cfg, ok, reached, all)
+    }))
 }
 
 /// Both revisions, resolved and opened.
