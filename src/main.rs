@@ -212,6 +212,10 @@ struct CheckArgs {
     /// Read the configuration from this file on disk instead of `.manifest-gate.yaml` at the base revision.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Render every overlay at both revisions, even those the change cannot reach
+    /// (the same verdict and diff, slower: for checking the incremental path).
+    #[arg(long)]
+    full: bool,
 }
 
 #[derive(clap::Args)]
@@ -505,7 +509,8 @@ fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
 fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
     let checked = (|| {
         let root = repo_root(a.revs.repo.as_deref())?;
-        let opts = gate_options(&a.revs, a.config.clone());
+        let mut opts = gate_options(&a.revs, a.config.clone());
+        opts.full = a.full;
         let base = judged_base(&root, &a.revs)?;
         gate::check(&root, &base, &a.revs.head, &opts)
     })();
