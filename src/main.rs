@@ -192,6 +192,11 @@ struct DiffArgs {
     /// Render every overlay at both revisions, even those whose inputs did not change.
     #[arg(long)]
     full: bool,
+    /// Render at base only the overlays the change reaches (static closure) and the
+    /// promotion counterparts the rules compare them with; an unreached overlay that
+    /// does not render is then not noted.
+    #[arg(long, conflicts_with = "full")]
+    skip_unreached: bool,
     /// Configuration (for environment names) on disk instead of `.manifest-gate.yaml` at the base revision.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -216,6 +221,11 @@ struct CheckArgs {
     /// (the same verdict and diff, slower: for checking the incremental path).
     #[arg(long)]
     full: bool,
+    /// Render at base only the overlays the change reaches (static closure) and the
+    /// promotion counterparts the rules compare them with; an unreached overlay that
+    /// does not render is then not noted.
+    #[arg(long, conflicts_with = "full")]
+    skip_unreached: bool,
 }
 
 #[derive(clap::Args)]
@@ -498,6 +508,7 @@ fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
     let root = repo_root(a.revs.repo.as_deref())?;
     let mut opts = gate_options(&a.revs, a.config);
     opts.full = a.full;
+    opts.skip_unreached = a.skip_unreached;
     // Refuse a format that does not apply before the (slow) rendering.
     report::diff_format(a.format)?;
     let base = judged_base(&root, &a.revs)?;
@@ -511,6 +522,7 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
         let root = repo_root(a.revs.repo.as_deref())?;
         let mut opts = gate_options(&a.revs, a.config.clone());
         opts.full = a.full;
+        opts.skip_unreached = a.skip_unreached;
         let base = judged_base(&root, &a.revs)?;
         gate::check(&root, &base, &a.revs.head, &opts)
     })();

@@ -1,10 +1,10 @@
-//! `check` renders at base only the overlays the change reaches (by static
-//! closure) and the promotion counterparts the rules compare them with; this
-//! must not change anything a user sees. Over a generated history of typical
+//! `check --skip-unreached` renders at base only the overlays the change
+//! reaches (by static closure) and the promotion counterparts the rules
+//! compare them with; this must not change the verdict or the diff. Over a generated history of typical
 //! changes (one overlay, a base, a generator input, the shared Component, a
 //! retargeted overlay symlink, a change no overlay reads, a promotion done in
 //! order), every pair of commits gets the same exit code, verdict, findings
-//! and diff from `check` as from `check --full` (every overlay at both sides).
+//! and diff from `check --skip-unreached` as from `check --full` (every overlay at both sides).
 
 mod common;
 use common::TestRepo;
@@ -98,15 +98,14 @@ fn history() -> TestRepo {
     repo
 }
 
-/// Exit code and the JSON verdict of `check` (with `--full` when `full`).
+/// Exit code and the JSON verdict of `check --full` when `full`, else of
+/// `check --skip-unreached`.
 fn check(repo: &TestRepo, base: &str, head: &str, full: bool) -> (i32, Value) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_manifest-gate"));
     cmd.args(["check", "--base-exact", "--renderer", "native", "--format", "json"])
         .args(["--base", base, "--head", head, "--repo"])
         .arg(repo.path());
-    if full {
-        cmd.arg("--full");
-    }
+    cmd.arg(if full { "--full" } else { "--skip-unreached" });
     let o = cmd.output().unwrap();
     let mut v: Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));

@@ -34,6 +34,10 @@ pub struct Options {
     pub render: RenderOptions,
     /// Render every overlay at both revisions (`diff --full`).
     pub full: bool,
+    /// `--skip-unreached`: render at base only the overlays the change reaches by
+    /// static closure and their promotion counterparts (an unreached overlay that
+    /// does not render is then not noted: it is not rendered).
+    pub skip_unreached: bool,
     /// Key for Secret value markers (`None`: random per run).
     pub secret_key: Option<Vec<u8>>,
     /// `--fetch-remote`, `--cache-dir`: fetch the remote bases the base
@@ -52,7 +56,7 @@ impl Options {
             mode: self.mode,
             exclude: cfg.exclude_matcher.clone(),
             remotes: self.fetch.remotes(&cfg.remote, &s.root, max)?,
-            base_needs: Some(counterparts(cfg)),
+            base_needs: self.skip_unreached.then(|| counterparts(cfg)),
         })
     }
 }
