@@ -88,12 +88,23 @@ fn history() -> TestRepo {
     commit(&mut repo, vec![overlay("web", "prod", "eu", 2)]);
     // A base, a generator input, the Component.
     let mut b = base_files("web");
-    b[2].1 = b[2].1.replace("image: example/web:1.0", "image: example/web:1.1");
+    b[2].1 = b[2]
+        .1
+        .replace("image: example/web:1.0", "image: example/web:1.1");
     commit(&mut repo, vec![b.remove(2)]);
-    commit(&mut repo, vec![("apps/api/base/app.properties".into(), "log.level=debug\n".into())]);
+    commit(
+        &mut repo,
+        vec![(
+            "apps/api/base/app.properties".into(),
+            "log.level=debug\n".into(),
+        )],
+    );
     commit(&mut repo, component(8443));
     // A change no overlay reads; a retargeted overlay link.
-    commit(&mut repo, vec![("README.md".into(), "platform, v2\n".into())]);
+    commit(
+        &mut repo,
+        vec![("README.md".into(), "platform, v2\n".into())],
+    );
     relink(&mut repo, "../staging/us");
     repo
 }
@@ -102,15 +113,25 @@ fn history() -> TestRepo {
 /// `check --skip-unreached`.
 fn check(repo: &TestRepo, base: &str, head: &str, full: bool) -> (i32, Value) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_manifest-gate"));
-    cmd.args(["check", "--base-exact", "--renderer", "native", "--format", "json"])
-        .args(["--base", base, "--head", head, "--repo"])
-        .arg(repo.path());
+    cmd.args([
+        "check",
+        "--base-exact",
+        "--renderer",
+        "native",
+        "--format",
+        "json",
+    ])
+    .args(["--base", base, "--head", head, "--repo"])
+    .arg(repo.path());
     cmd.arg(if full { "--full" } else { "--skip-unreached" });
     let o = cmd.output().unwrap();
     let mut v: Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
     // Which side was re-rendered differs by design.
-    if let Some(ovs) = v.pointer_mut("/diff/overlays").and_then(Value::as_array_mut) {
+    if let Some(ovs) = v
+        .pointer_mut("/diff/overlays")
+        .and_then(Value::as_array_mut)
+    {
         for o in ovs {
             o.as_object_mut().unwrap().remove("inputs_changed");
         }

@@ -57,11 +57,12 @@ pub struct DiffOptions {
 /// without error, the reached ones and every overlay at base; returns the
 /// overlays to render too. Called again until it asks for nothing new.
 #[derive(Clone)]
-pub struct BaseNeeds(
-    pub  std::sync::Arc<
-        dyn Fn(&BTreeSet<String>, &BTreeSet<String>, &[String]) -> Vec<String> + Send + Sync,
-    >,
-);
+pub struct BaseNeeds(pub std::sync::Arc<BaseNeedsFn>);
+
+/// The function inside [`BaseNeeds`]: (rendered without error, reached, every
+/// overlay at base) to the overlays to render at base too.
+pub type BaseNeedsFn =
+    dyn Fn(&BTreeSet<String>, &BTreeSet<String>, &[String]) -> Vec<String> + Send + Sync;
 
 impl std::fmt::Debug for BaseNeeds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -173,23 +173,6 @@ pub fn leaves(n: &Node) -> Vec<(String, J)> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bounded_replace() {
-        assert_eq!(
-            replace_bounded("a.shop-prod.svc", "shop-prod", "NS"),
-            "a.NS.svc"
-        );
-        assert_eq!(
-            replace_bounded("shop-production", "shop-prod", "NS"),
-            "shop-production"
-        );
-    }
-}
-
 /// The base overlays `promotion-order` compares the `reached` overlays with:
 /// for each environment a reached overlay is in, every overlay (of `all`) of
 /// the environments before it in promotion order, up to the first of them
@@ -207,8 +190,10 @@ pub fn counterparts(
     if envs.is_empty() {
         return Vec::new();
     }
-    let of_env: HashMap<&str, Option<String>> =
-        all.iter().map(|p| (p.as_str(), cfg.assign(p).env)).collect();
+    let of_env: HashMap<&str, Option<String>> = all
+        .iter()
+        .map(|p| (p.as_str(), cfg.assign(p).env))
+        .collect();
     let mut out = Vec::new();
     for e in &envs {
         let mut prev = cfg.env(e).and_then(|s| s.after.clone());
@@ -228,4 +213,21 @@ pub fn counterparts(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_replace() {
+        assert_eq!(
+            replace_bounded("a.shop-prod.svc", "shop-prod", "NS"),
+            "a.NS.svc"
+        );
+        assert_eq!(
+            replace_bounded("shop-production", "shop-prod", "NS"),
+            "shop-production"
+        );
+    }
 }
