@@ -226,6 +226,10 @@ struct CheckArgs {
     /// does not render is then not noted.
     #[arg(long, conflicts_with = "full")]
     skip_unreached: bool,
+    /// Print where the run's time went (resolve, render and diff, deployments, rules,
+    /// output) on standard error.
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(clap::Args)]
@@ -517,12 +521,28 @@ fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--timings`: each phase of the run on standard error, the rest (the outputs) last.
+fn print_timings(tm: &gate::Timings, total: std::time::Duration) {
+    let phases = tm.lock().map(|v| v.clone()).unwrap_or_default();
+    let mut spent = std::time::Duration::ZERO;
+    for (phase, d) in &phases {
+        eprintln!("timings: {phase:<32} {:>9.3} s", d.as_secs_f64());
+        spent += *d;
+    }
+    let rest = total.saturating_sub(spent);
+    eprintln!("timings: {:<32} {:>9.3} s", "output", rest.as_secs_f64());
+    eprintln!("timings: {:<32} {:>9.3} s", "total", total.as_secs_f64());
+}
+
 fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
+    let timings = a.timings.then(gate::Timings::default);
+    let started = std::time::Instant::now();
     let checked = (|| {
         let root = repo_root(a.revs.repo.as_deref())?;
         let mut opts = gate_options(&a.revs, a.config.clone());
         opts.full = a.full;
         opts.skip_unreached = a.skip_unreached;
+        opts.timings = timings.clone();
         let base = judged_base(&root, &a.revs)?;
         gate::check(&root, &base, &a.revs.head, &opts)
     })();
@@ -553,6 +573,9 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
     // Undecided text is the `error:` line on standard error (below).
     if !(checked.is_err() && a.format == Format::Text) {
         emit(&report::render_verdict(&verdict, a.format))?;
+    }
+    if let Some(tm) = &timings {
+        print_timings(tm, started.elapsed());
     }
     let outcome = checked?;
     if let Some(e) = failed {

@@ -157,3 +157,38 @@ fn incremental_check_equals_full_over_a_history() {
     // The history exercises both verdicts (a test that cannot fail proves nothing).
     assert!(exits.contains(&0) && exits.contains(&1), "{exits:?}");
 }
+
+#[test]
+fn timings_name_each_phase_on_stderr_and_leave_stdout_alone() {
+    let repo = history();
+    let (a, b) = (&repo.commits[1], &repo.commits[2]);
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_manifest-gate"))
+            .args([
+                "check",
+                "--base-exact",
+                "--renderer",
+                "native",
+                "--format",
+                "json",
+            ])
+            .args(["--base", a, "--head", b, "--repo"])
+            .arg(repo.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let (plain, timed) = (run(&[]), run(&["--timings"]));
+    let json = |o: &std::process::Output| -> Value { serde_json::from_slice(&o.stdout).unwrap() };
+    assert_eq!(json(&plain), json(&timed));
+    assert_eq!(plain.status.code(), timed.status.code());
+    let err = String::from_utf8_lossy(&timed.stderr);
+    for phase in ["resolve", "render, diff", "rules", "output", "total"] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with("timings: ") && l.contains(phase)),
+            "{phase}: {err}"
+        );
+    }
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("timings:"));
+}

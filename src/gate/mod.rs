@@ -38,6 +38,8 @@ pub struct Options {
     /// static closure and their promotion counterparts (an unreached overlay that
     /// does not render is then not noted: it is not rendered).
     pub skip_unreached: bool,
+    /// `--timings`: where the run's time went, phase by phase, appended here.
+    pub timings: Option<Timings>,
     /// Key for Secret value markers (`None`: random per run).
     pub secret_key: Option<Vec<u8>>,
     /// `--fetch-remote`, `--cache-dir`: fetch the remote bases the base
@@ -59,6 +61,19 @@ impl Options {
             base_needs: self.skip_unreached.then(|| counterparts(cfg)),
         })
     }
+}
+
+/// Wall time per phase of a run, in order (`--timings`).
+pub type Timings = std::sync::Arc<std::sync::Mutex<Vec<(&'static str, std::time::Duration)>>>;
+
+/// Append the time since `*t` to `timings` under `phase`, and restart `*t`.
+fn lap(timings: Option<&Timings>, phase: &'static str, t: &mut std::time::Instant) {
+    if let Some(tm) = timings {
+        if let Ok(mut v) = tm.lock() {
+            v.push((phase, t.elapsed()));
+        }
+    }
+    *t = std::time::Instant::now();
 }
 
 /// What the rules need rendered at base besides the overlays the change
@@ -197,11 +212,15 @@ pub fn diff(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<DiffR
 
 /// `manifest-gate check`: judge the change from `base` to `head`.
 pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<CheckOutcome> {
+    let (tm, mut t) = (opts.timings.as_ref(), std::time::Instant::now());
     let s = open_sides(repo, base, head, &opts.render)?;
     let loaded = load_config(&s.base, base, opts.config.as_deref())?;
     let dopts = opts.diff_options(&s, &loaded.config)?;
+    lap(tm, "resolve and configuration", &mut t);
     let (mut report, mut sides) = run_diff(&s, &dopts)?;
+    lap(tm, "discover, closure, render, diff", &mut t);
     with_deployments(&s, &loaded, &dopts, &mut report, &mut sides)?;
+    lap(tm, "GitOps deployments", &mut t);
     decided(&mut report)?;
     policy::set_environments(&loaded.config, &mut report);
     // The rules see the fetched remote bases too (snippets of their files).
@@ -212,6 +231,7 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<Chec
     let (base_src, head_src) = (mounted(&s.base), mounted(&s.head));
     let cx = RuleContext::new(&loaded, &report, &sides, &s.changed, &base_src, &head_src);
     let (diagnostics, texts) = policy::evaluate(&cx)?;
+    lap(tm, "rules", &mut t);
     let (touched, unassigned) = (cx.touched.clone(), cx.unassigned.clone());
     drop(cx);
     Ok(CheckOutcome {
