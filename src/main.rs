@@ -192,6 +192,11 @@ struct DiffArgs {
     /// Render every overlay at both revisions, even those whose inputs did not change.
     #[arg(long)]
     full: bool,
+    /// Render at base only the overlays the change reaches (static closure) and the
+    /// promotion counterparts the rules compare them with; an unreached overlay that
+    /// does not render is then not noted.
+    #[arg(long, conflicts_with = "full")]
+    skip_unreached: bool,
     /// Configuration (for environment names) on disk instead of `.manifest-gate.yaml` at the base revision.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -216,6 +221,19 @@ struct CheckArgs {
     /// resource is judged as an addition; single-environment and promotion-order do not run.
     #[arg(long)]
     all: bool,
+    /// Render every overlay at both revisions, even those the change cannot reach
+    /// (the same verdict and diff, slower: for checking the incremental path).
+    #[arg(long)]
+    full: bool,
+    /// Render at base only the overlays the change reaches (static closure) and the
+    /// promotion counterparts the rules compare them with; an unreached overlay that
+    /// does not render is then not noted.
+    #[arg(long, conflicts_with = "full")]
+    skip_unreached: bool,
+    /// Print where the run's time went (resolve, render and diff, deployments, rules,
+    /// output) on standard error.
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(clap::Args)]
@@ -507,6 +525,7 @@ fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
     let root = repo_root(a.revs.repo.as_deref())?;
     let mut opts = gate_options(&a.revs, a.config);
     opts.full = a.full;
+    opts.skip_unreached = a.skip_unreached;
     // Refuse a format that does not apply before the (slow) rendering.
     report::diff_format(a.format)?;
     let base = judged_base(&root, &a.revs)?;
@@ -515,11 +534,29 @@ fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--timings`: each phase of the run on standard error, the rest (the outputs) last.
+fn print_timings(tm: &gate::Timings, total: std::time::Duration) {
+    let phases = tm.lock().map(|v| v.clone()).unwrap_or_default();
+    let mut spent = std::time::Duration::ZERO;
+    for (phase, d) in &phases {
+        eprintln!("timings: {phase:<32} {:>9.3} s", d.as_secs_f64());
+        spent += *d;
+    }
+    let rest = total.saturating_sub(spent);
+    eprintln!("timings: {:<32} {:>9.3} s", "output", rest.as_secs_f64());
+    eprintln!("timings: {:<32} {:>9.3} s", "total", total.as_secs_f64());
+}
+
 fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
+    let timings = a.timings.then(gate::Timings::default);
+    let started = std::time::Instant::now();
     let checked = (|| {
         let root = repo_root(a.revs.repo.as_deref())?;
         let mut opts = gate_options(&a.revs, a.config.clone());
         opts.all = a.all;
+        opts.full = a.full;
+        opts.skip_unreached = a.skip_unreached;
+        opts.timings = timings.clone();
         let base = judged_base(&root, &a.revs)?;
         gate::check(&root, &base, &a.revs.head, &opts)
     })();
@@ -550,6 +587,9 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
     // Undecided text is the `error:` line on standard error (below).
     if !(checked.is_err() && a.format == Format::Text) {
         emit(&report::render_verdict(&verdict, a.format))?;
+    }
+    if let Some(tm) = &timings {
+        print_timings(tm, started.elapsed());
     }
     let outcome = checked?;
     if let Some(e) = failed {

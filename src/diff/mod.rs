@@ -49,6 +49,27 @@ pub struct DiffOptions {
     pub exclude: Option<globset::GlobSet>,
     /// Remote bases to fetch (`--fetch-remote`); `None`: every one is refused.
     pub remotes: Option<std::sync::Arc<crate::kustomize::remote::Remotes>>,
+    /// Render at base only the overlays the change reaches (by static closure)
+    /// and those this asks for (`None`: render every overlay at base).
+    pub base_needs: Option<BaseNeeds>,
+}
+
+/// The base renders the later stages need besides the reached overlays (the
+/// promotion counterparts): called with the overlays rendered so far
+/// without error, the reached ones and every overlay at base; returns the
+/// overlays to render too. Called again until it asks for nothing new.
+#[derive(Clone)]
+pub struct BaseNeeds(pub std::sync::Arc<BaseNeedsFn>);
+
+/// The function inside [`BaseNeeds`]: (rendered without error, reached, every
+/// overlay at base) to the overlays to render at base too.
+pub type BaseNeedsFn =
+    dyn Fn(&BTreeSet<String>, &BTreeSet<String>, &[String]) -> Vec<String> + Send + Sync;
+
+impl std::fmt::Debug for BaseNeeds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BaseNeeds")
+    }
 }
 
 /// A renderer for one side: kustomization directory to resources.
@@ -128,15 +149,20 @@ pub fn diff_sources(
         .filter(|o| !excluded(o))
         .cloned()
         .collect();
-    let base_r = render_all(&base_todo, render_base);
+    let changed = changed.map(|c| resolved_changes(base, head, c));
+    let head_set: BTreeSet<&String> = head_overlays.iter().collect();
+    let (base_r, unreached) = match (&opts.base_needs, changed.as_ref()) {
+        (Some(needs), Some(c)) if !opts.full => {
+            render_reached(base, head, &head_set, &base_todo, c, needs, render_base)
+        }
+        _ => (render_all(&base_todo, render_base), BTreeSet::new()),
+    };
     // Head renders: new overlays, and those whose inputs changed, compared
     // after resolving symlinks on both sides. An overlay that does not render
     // at base is not rendered at head.
-    let changed = changed.map(|c| resolved_changes(base, head, c));
-    let head_set: BTreeSet<&String> = head_overlays.iter().collect();
     let to_render: Vec<String> = head_overlays
         .iter()
-        .filter(|o| !excluded(o))
+        .filter(|o| !excluded(o) && !unreached.contains(*o))
         .filter(|o| match (base_r.get(*o), changed.as_ref()) {
             (Some(Err(_)), _) => false,
             (Some(Ok(_)), _) if opts.full => true,
@@ -164,6 +190,13 @@ pub fn diff_sources(
             deployment: None,
         };
         if excluded(path) {
+            out.push(od);
+            continue;
+        }
+        if unreached.contains(path) {
+            // The change cannot reach it (static closure at both sides): its
+            // output is the same, and nothing later needs its render.
+            od.status = OverlayStatus::Unchanged;
             out.push(od);
             continue;
         }
@@ -221,6 +254,53 @@ pub fn audit(overlays: &mut [OverlayDiff], sides: &mut RenderedSides, opts: &Dif
             o.status = OverlayStatus::Added;
         }
     }
+}
+
+/// Render at base the overlays of `todo` that the change (`changed`, resolved)
+/// reaches at either side by static closure, plus what `needs` asks for; the
+/// rest are returned as unreached (identical at both sides, not rendered).
+fn render_reached(
+    base: &dyn Source,
+    head: &dyn Source,
+    in_head: &BTreeSet<&String>,
+    todo: &[String],
+    changed: &BTreeSet<String>,
+    needs: &BaseNeeds,
+    render: &RenderFn,
+) -> (Renders, BTreeSet<String>) {
+    let reached: BTreeSet<String> = todo
+        .par_iter()
+        .filter(|o| {
+            let h = in_head.contains(*o).then_some(head);
+            outcome::reaches(base, h, o, Some(changed))
+        })
+        .cloned()
+        .collect();
+    let first: Vec<String> = reached.iter().cloned().collect();
+    let mut done = render_all(&first, render);
+    loop {
+        let ok: BTreeSet<String> = done
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(k, _)| k.clone())
+            .collect();
+        let more: Vec<String> = (needs.0)(&ok, &reached, todo)
+            .into_iter()
+            .filter(|o| !done.contains_key(o) && todo.contains(o))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        done.extend(render_all(&more, render));
+    }
+    let unreached = todo
+        .iter()
+        .filter(|o| !done.contains_key(*o))
+        .cloned()
+        .collect();
+    (done, unreached)
 }
 
 /// The diff of one rendered overlay: `b` its base render (`None`: new at

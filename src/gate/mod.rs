@@ -34,6 +34,12 @@ pub struct Options {
     pub render: RenderOptions,
     /// Render every overlay at both revisions (`diff --full`).
     pub full: bool,
+    /// `--skip-unreached`: render at base only the overlays the change reaches by
+    /// static closure and their promotion counterparts (an unreached overlay that
+    /// does not render is then not noted: it is not rendered).
+    pub skip_unreached: bool,
+    /// `--timings`: where the run's time went, phase by phase, appended here.
+    pub timings: Option<Timings>,
     /// Key for Secret value markers (`None`: random per run).
     pub secret_key: Option<Vec<u8>>,
     /// `--fetch-remote`, `--cache-dir`: fetch the remote bases the base
@@ -61,8 +67,31 @@ impl Options {
             mode: self.mode,
             exclude: cfg.exclude_matcher.clone(),
             remotes: self.fetch.remotes(&cfg.remote, &s.root, max)?,
+            base_needs: self.skip_unreached.then(|| counterparts(cfg)),
         })
     }
+}
+
+/// Wall time per phase of a run, in order (`--timings`).
+pub type Timings = std::sync::Arc<std::sync::Mutex<Vec<(&'static str, std::time::Duration)>>>;
+
+/// Append the time since `*t` to `timings` under `phase`, and restart `*t`.
+fn lap(timings: Option<&Timings>, phase: &'static str, t: &mut std::time::Instant) {
+    if let Some(tm) = timings {
+        if let Ok(mut v) = tm.lock() {
+            v.push((phase, t.elapsed()));
+        }
+    }
+    *t = std::time::Instant::now();
+}
+
+/// What the rules need rendered at base besides the overlays the change
+/// reaches: the promotion counterparts ([`policy::promotion::counterparts`]).
+fn counterparts(cfg: &crate::policy::Config) -> diff::BaseNeeds {
+    let cfg = std::sync::Arc::new(cfg.clone());
+    diff::BaseNeeds(std::sync::Arc::new(move |ok, reached, all| {
+        policy::promotion::counterparts(&cfg, ok, reached, all)
+    }))
 }
 
 /// Both revisions, resolved and opened.
@@ -133,6 +162,7 @@ fn run_audit(s: &Sides, opts: &DiffOptions) -> Result<(DiffReport, RenderedSides
     let render = |dir: &str| crate::kustomize::render_with(&renderer, dir, opts.mode);
     let mut single = opts.clone();
     single.full = false;
+    single.base_needs = None; // the head renders every overlay: an audit skips none
     let (mut overlays, mut sides) =
         diff::diff_sources(&s.head, &s.head, Some(&none), &render, &render, &single)?;
     diff::audit(&mut overlays, &mut sides, opts);
@@ -230,17 +260,21 @@ pub fn diff(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<DiffR
 
 /// `manifest-gate check`: judge the change from `base` to `head`.
 pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<CheckOutcome> {
+    let (tm, mut t) = (opts.timings.as_ref(), std::time::Instant::now());
     let s = open_sides(repo, base, head, &opts.render)?;
     let loaded = load_config(&s.base, base, opts.config.as_deref())?;
     let dopts = opts.diff_options(&s, &loaded.config)?;
+    lap(tm, "resolve and configuration", &mut t);
     let (mut report, mut sides) = if opts.all {
         run_audit(&s, &dopts)?
     } else {
         run_diff(&s, &dopts)?
     };
+    lap(tm, "discover, closure, render, diff", &mut t);
     if !opts.all {
         with_deployments(&s, &loaded, &dopts, &mut report, &mut sides)?;
     }
+    lap(tm, "GitOps deployments", &mut t);
     decided(&mut report)?;
     policy::set_environments(&loaded.config, &mut report);
     diff::ignore::apply(&mut report, &loaded.config.ignore);
@@ -254,6 +288,7 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<Chec
         .with_secret_key(dopts.secret_key.clone());
     cx.audit = opts.all;
     let (diagnostics, texts) = policy::evaluate(&cx)?;
+    lap(tm, "rules", &mut t);
     let (touched, unassigned) = (cx.touched.clone(), cx.unassigned.clone());
     drop(cx);
     Ok(CheckOutcome {

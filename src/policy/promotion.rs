@@ -347,6 +347,48 @@ fn counts(list: &[&J]) -> HashMap<String, usize> {
     c
 }
 
+/// The base overlays `promotion-order` compares the `reached` overlays with:
+/// for each environment a reached overlay is in, every overlay (of `all`) of
+/// the environments before it in promotion order, up to the first of them
+/// with an overlay in `rendered` (the rule skips environments without a
+/// rendered overlay, as `previous_with_overlays` does). Lets the driver render
+/// at base only these and the reached overlays.
+pub fn counterparts(
+    cfg: &crate::policy::Config,
+    rendered: &std::collections::BTreeSet<String>,
+    reached: &std::collections::BTreeSet<String>,
+    all: &[String],
+) -> Vec<String> {
+    let envs: std::collections::BTreeSet<String> =
+        reached.iter().filter_map(|p| cfg.assign(p).env).collect();
+    if envs.is_empty() {
+        return Vec::new();
+    }
+    let of_env: HashMap<&str, Option<String>> = all
+        .iter()
+        .map(|p| (p.as_str(), cfg.assign(p).env))
+        .collect();
+    let mut out = Vec::new();
+    for e in &envs {
+        let mut prev = cfg.env(e).and_then(|s| s.after.clone());
+        let mut hops = 0;
+        while let Some(p) = prev {
+            let of_p: Vec<&str> = all
+                .iter()
+                .map(String::as_str)
+                .filter(|o| of_env.get(o).and_then(|x| x.as_deref()) == Some(p.as_str()))
+                .collect();
+            out.extend(of_p.iter().map(|s| s.to_string()));
+            if of_p.iter().any(|o| rendered.contains(*o)) || hops > cfg.environments.len() {
+                break;
+            }
+            prev = cfg.env(&p).and_then(|s| s.after.clone());
+            hops += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
