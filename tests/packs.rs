@@ -7,25 +7,11 @@
 
 mod common;
 
-use common::TestRepo;
+use common::{mg, TestRepo};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 const CONFIG: &str = "packs: [production-lessons]\n";
-
-fn mg(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_manifest-gate"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("binary runs");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
 
 /// Every file under `dir` as (relative path, text), sorted.
 fn tree(dir: &Path) -> Vec<(String, String)> {

@@ -4,22 +4,8 @@
 
 mod common;
 
-use common::TestRepo;
+use common::{mg, TestRepo};
 use serde_json::Value;
-use std::process::Command;
-
-fn mg(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_manifest-gate"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("binary runs");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
 
 /// `check c0..c1` as JSON: (exit code, the violations, stderr).
 fn check(repo: &TestRepo, base: &str, head: &str) -> (i32, Vec<Value>, String) {

@@ -15,6 +15,20 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Run the binary in `dir` with `args`: (exit code, stdout, stderr).
+pub fn mg(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_manifest-gate"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("binary runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
 /// One commit: (path, content) pairs; `None` deletes the path.
 pub type Commit<'a> = &'a [(&'a str, Option<&'a str>)];
 
