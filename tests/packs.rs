@@ -285,6 +285,36 @@ fn check_all_audits_the_whole_head_state() {
 }
 
 #[test]
+fn check_all_fails_closed_on_an_overlay_the_head_cannot_render() {
+    let repo = TestRepo::build(&[
+        &[
+            (".manifest-gate.yaml", Some(CONFIG)),
+            (
+                "apps/web/overlays/dev/kustomization.yaml",
+                Some("resources: [cm.yaml]\n"),
+            ),
+            (
+                "apps/web/overlays/dev/cm.yaml",
+                Some("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+            ),
+        ],
+        &[(
+            "apps/web/overlays/dev/kustomization.yaml",
+            Some("resources: [cm.yaml, missing.yaml]\n"),
+        )],
+    ]);
+    let (code, _, err) = mg(
+        &repo.path(),
+        &["check", "--base", "c0", "--head", "c1", "--all"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("does not render at head") && err.contains("missing.yaml"),
+        "{err}"
+    );
+}
+
+#[test]
 fn rules_and_explain_list_pack_rules() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (code, text, _) = mg(here, &["rules"]);

@@ -243,6 +243,7 @@ pub fn audit(overlays: &mut [OverlayDiff], sides: &mut RenderedSides, opts: &Dif
     for o in overlays.iter_mut() {
         if let Some(u) = o.unrenderable.as_mut() {
             u.reached = true;
+            u.side = "head"; // the audited state (rendered once, as both sides)
             continue;
         }
         let Some(head) = sides.head.get(&o.path) else {
