@@ -745,5 +745,5 @@ fn expect_map<'a>(n: &'a Node, what: &str) -> Result<&'a crate::yaml::Map> {
 }
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
+#[path = "config/tests.rs"]
 mod tests;
