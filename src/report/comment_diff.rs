@@ -5,7 +5,8 @@
 //! capped; each resource is one [`Block`] so that the comment is cut only
 //! between whole resources, and what was cut can be named.
 
-use super::{escape, short_json};
+use super::escape;
+use super::markdown::{action_word, code, fence, field_line};
 use crate::diff::outcome::shown;
 use crate::diff::{ChangeAction, DiffReport, OverlayDiff, ResourceChange};
 use std::fmt::Write;
@@ -89,26 +90,6 @@ fn groups(r: &DiffReport) -> Vec<Group<'_>> {
     out
 }
 
-fn code(s: &str) -> String {
-    escape::md_code(s)
-}
-
-fn fence(body: &str) -> String {
-    let mut f = "```".to_string();
-    while body.contains(&f) {
-        f.push('`');
-    }
-    f
-}
-
-fn word(a: ChangeAction) -> &'static str {
-    match a {
-        ChangeAction::Added => "added",
-        ChangeAction::Removed => "removed",
-        ChangeAction::Modified => "modified",
-    }
-}
-
 /// A capped, comma-separated list of code spans: `a`, `b` and 3 more.
 pub fn capped(items: &[String], cap: usize) -> String {
     let shown: Vec<String> = items.iter().take(cap).map(|s| code(s)).collect();
@@ -144,25 +125,14 @@ fn resource_block(c: &ResourceChange, where_: &str) -> Block {
         .as_deref()
         .map(|n| format!(" (was {})", code(n)))
         .unwrap_or_default();
-    let _ = writeln!(t, "- {} {}{renamed}", word(c.action), code(&c.display_id()));
+    let _ = writeln!(
+        t,
+        "- {} {}{renamed}",
+        action_word(c.action),
+        code(&c.display_id())
+    );
     for f in c.fields.iter().take(FIELDS_CAP) {
-        let src = f
-            .source
-            .as_ref()
-            .map(|s| format!(" ← {}", code(&s.to_string())))
-            .unwrap_or_default();
-        let val = match (&f.old, &f.new) {
-            (Some(_), Some(_)) if f.text_diff.is_some() => " (text changed)".to_string(),
-            (Some(x), Some(y)) => format!(
-                ": {} → {}",
-                code(&short_json(x, 80)),
-                code(&short_json(y, 80))
-            ),
-            (None, Some(y)) => format!(": added {}", code(&short_json(y, 80))),
-            (Some(x), None) => format!(": removed {}", code(&short_json(x, 80))),
-            (None, None) => String::new(),
-        };
-        let _ = writeln!(t, "  - {}{val}{src}", code(&f.path.to_string()));
+        let _ = writeln!(t, "{}", field_line(f));
     }
     if c.fields.len() > FIELDS_CAP {
         let _ = writeln!(t, "  - … and {} more fields", c.fields.len() - FIELDS_CAP);

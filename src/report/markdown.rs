@@ -2,7 +2,7 @@
 //! section per changed overlay with the changed fields and a YAML diff.
 
 use super::{escape, short_json};
-use crate::diff::{ChangeAction, DiffReport, OverlayStatus};
+use crate::diff::{ChangeAction, DiffReport, FieldChange, OverlayStatus};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -14,16 +14,49 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
-fn code(s: &str) -> String {
+/// A Markdown code span of a repository string.
+pub(super) fn code(s: &str) -> String {
     escape::md_code(s)
 }
 
-fn fence(body: &str) -> String {
+/// A code fence longer than any backtick run in `body`.
+pub(super) fn fence(body: &str) -> String {
     let mut f = "```".to_string();
     while body.contains(&f) {
         f.push('`');
     }
     f
+}
+
+/// The word for a resource change's action.
+pub(super) fn action_word(a: ChangeAction) -> &'static str {
+    match a {
+        ChangeAction::Added => "added",
+        ChangeAction::Removed => "removed",
+        ChangeAction::Modified => "modified",
+    }
+}
+
+/// One changed field as a list item: path, old → new (or added/removed), and the
+/// source line that set it.
+pub(super) fn field_line(f: &FieldChange) -> String {
+    let src = f
+        .source
+        .as_ref()
+        .map(|s| format!(" ← {}", code(&s.to_string())))
+        .unwrap_or_default();
+    let val = match (&f.old, &f.new) {
+        (Some(_), Some(_)) if f.text_diff.is_some() => " (text changed)".to_string(),
+        (Some(x), Some(y)) => format!(
+            ": {} → {}",
+            code(&short_json(x, 80)),
+            code(&short_json(y, 80))
+        ),
+        (None, Some(y)) => format!(": added {}", code(&short_json(y, 80))),
+        (Some(x), None) => format!(": removed {}", code(&short_json(x, 80))),
+        (None, None) => String::new(),
+    };
+    format!("  - {}{val}{src}", code(&f.path.to_string()))
 }
 
 /// The summary line, then a note per unrenderable overlay the change does not
@@ -166,30 +199,10 @@ pub fn render(r: &DiffReport) -> String {
                 .as_deref()
                 .map(|n| format!(" (was {})", code(n)))
                 .unwrap_or_default();
-            let word = match ch.action {
-                ChangeAction::Added => "added",
-                ChangeAction::Removed => "removed",
-                ChangeAction::Modified => "modified",
-            };
+            let word = action_word(ch.action);
             let _ = writeln!(o, "- {word} {}{renamed}", code(&ch.display_id()));
             for f in &ch.fields {
-                let src = f
-                    .source
-                    .as_ref()
-                    .map(|s| format!(" ← {}", code(&s.to_string())))
-                    .unwrap_or_default();
-                let val = match (&f.old, &f.new) {
-                    (Some(_), Some(_)) if f.text_diff.is_some() => " (text changed)".to_string(),
-                    (Some(x), Some(y)) => format!(
-                        ": {} → {}",
-                        code(&short_json(x, 80)),
-                        code(&short_json(y, 80))
-                    ),
-                    (None, Some(y)) => format!(": added {}", code(&short_json(y, 80))),
-                    (Some(x), None) => format!(": removed {}", code(&short_json(x, 80))),
-                    (None, None) => String::new(),
-                };
-                let _ = writeln!(o, "  - {}{val}{src}", code(&f.path.to_string()));
+                let _ = writeln!(o, "{}", field_line(f));
             }
             if diff.len() < MAX_DIFF {
                 let _ = writeln!(diff, "# {sign} {}", escape::text(&ch.display_id()));
