@@ -189,14 +189,10 @@ struct DiffArgs {
     /// Output format (text, json or markdown).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Render every overlay at both revisions, even those whose inputs did not change.
+    /// Render every overlay at both revisions. By default only the overlays the change
+    /// reaches (static closure of their kustomizations) are rendered.
     #[arg(long)]
     full: bool,
-    /// Render at base only the overlays the change reaches (static closure) and the
-    /// promotion counterparts the rules compare them with; an unreached overlay that
-    /// does not render is then not noted.
-    #[arg(long, conflicts_with = "full")]
-    skip_unreached: bool,
     /// Configuration (for environment names) on disk instead of `.manifest-gate.yaml` at the base revision.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -222,14 +218,10 @@ struct CheckArgs {
     #[arg(long)]
     all: bool,
     /// Render every overlay at both revisions, even those the change cannot reach
-    /// (the same verdict and diff, slower: for checking the incremental path).
+    /// (static closure): the same verdict and diff, slower, and it also notes the
+    /// overlays that do not render although the change does not reach them.
     #[arg(long)]
     full: bool,
-    /// Render at base only the overlays the change reaches (static closure) and the
-    /// promotion counterparts the rules compare them with; an unreached overlay that
-    /// does not render is then not noted.
-    #[arg(long, conflicts_with = "full")]
-    skip_unreached: bool,
     /// Print where the run's time went (resolve, render and diff, deployments, rules,
     /// output) on standard error.
     #[arg(long)]
@@ -525,7 +517,6 @@ fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
     let root = repo_root(a.revs.repo.as_deref())?;
     let mut opts = gate_options(&a.revs, a.config);
     opts.full = a.full;
-    opts.skip_unreached = a.skip_unreached;
     // Refuse a format that does not apply before the (slow) rendering.
     report::diff_format(a.format)?;
     let base = judged_base(&root, &a.revs)?;
@@ -555,8 +546,7 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
         let mut opts = gate_options(&a.revs, a.config.clone());
         opts.all = a.all;
         opts.full = a.full;
-        opts.skip_unreached = a.skip_unreached;
-        opts.timings = timings.clone();
+            opts.timings = timings.clone();
         let base = judged_base(&root, &a.revs)?;
         gate::check(&root, &base, &a.revs.head, &opts)
     })();

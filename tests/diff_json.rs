@@ -123,6 +123,7 @@ fn report() -> DiffReport {
                 changes,
                 unrenderable: None,
                 deployment: None,
+                not_rendered: false,
             },
             OverlayDiff {
                 path: "apps/web/overlays/dev".into(),
@@ -132,6 +133,7 @@ fn report() -> DiffReport {
                 changes: vec![],
                 unrenderable: None,
                 deployment: None,
+                not_rendered: false,
             },
         ],
         summary: Default::default(),

@@ -110,6 +110,7 @@ fn unrenderable(
         inputs_changed: side == "head",
         changes: vec![],
         deployment: Some(reference(d)),
+        not_rendered: false,
         unrenderable: Some(super::outcome::Unrenderable::from_error(e, side, reached)),
     }
 }
@@ -230,6 +231,7 @@ pub fn diff_deployments(
             inputs_changed: rerendered,
             changes,
             deployment: Some(reference(d)),
+            not_rendered: false,
             unrenderable: None,
         });
     }

@@ -142,6 +142,7 @@ mod tests {
                 ],
                 unrenderable: None,
                 deployment: None,
+                not_rendered: false,
             }],
             ..Default::default()
         };

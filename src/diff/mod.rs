@@ -26,6 +26,7 @@ pub use outcome::{Summary, Unrenderable};
 pub use path::{FieldPath, Step};
 
 use crate::error::Result;
+use crate::kustomize::closure::Closures;
 use crate::kustomize::kustomization::FILE_NAMES;
 use crate::kustomize::{Mode, RenderOptions, Rendered};
 use crate::source::{file_name, parent, Source};
@@ -55,16 +56,15 @@ pub struct DiffOptions {
 }
 
 /// The base renders the later stages need besides the reached overlays (the
-/// promotion counterparts): called with the overlays rendered so far
-/// without error, the reached ones and every overlay at base; returns the
-/// overlays to render too. Called again until it asks for nothing new.
+/// promotion counterparts): called once with the reached overlays (at base, and
+/// those new at head) and every overlay at base (excluded ones left out);
+/// returns the overlays to render at base too.
 #[derive(Clone)]
 pub struct BaseNeeds(pub std::sync::Arc<BaseNeedsFn>);
 
-/// The function inside [`BaseNeeds`]: (rendered without error, reached, every
-/// overlay at base) to the overlays to render at base too.
-pub type BaseNeedsFn =
-    dyn Fn(&BTreeSet<String>, &BTreeSet<String>, &[String]) -> Vec<String> + Send + Sync;
+/// The function inside [`BaseNeeds`]: (reached, every overlay at base) to the
+/// overlays to render at base too.
+pub type BaseNeedsFn = dyn Fn(&BTreeSet<String>, &[String]) -> Vec<String> + Send + Sync;
 
 impl std::fmt::Debug for BaseNeeds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -153,7 +153,18 @@ pub fn diff_sources(
     let head_set: BTreeSet<&String> = head_overlays.iter().collect();
     let (base_r, unreached) = match (&opts.base_needs, changed.as_ref()) {
         (Some(needs), Some(c)) if !opts.full => {
-            render_reached(base, head, &head_set, &base_todo, c, needs, render_base)
+            let new_at_head: Vec<&String> = head_overlays
+                .iter()
+                .filter(|o| !excluded(o) && !base_overlays.contains(o))
+                .collect();
+            let reach = Reach {
+                base,
+                head,
+                in_head: &head_set,
+                new_at_head: &new_at_head,
+                changed: c,
+            };
+            render_reached(&reach, &base_todo, needs, render_base)
         }
         _ => (render_all(&base_todo, render_base), BTreeSet::new()),
     };
@@ -188,6 +199,7 @@ pub fn diff_sources(
             changes: vec![],
             unrenderable: None,
             deployment: None,
+            not_rendered: false,
         };
         if excluded(path) {
             out.push(od);
@@ -197,6 +209,7 @@ pub fn diff_sources(
             // The change cannot reach it (static closure at both sides): its
             // output is the same, and nothing later needs its render.
             od.status = OverlayStatus::Unchanged;
+            od.not_rendered = true;
             out.push(od);
             continue;
         }
@@ -257,45 +270,47 @@ pub fn audit(overlays: &mut [OverlayDiff], sides: &mut RenderedSides, opts: &Dif
     }
 }
 
-/// Render at base the overlays of `todo` that the change (`changed`, resolved)
-/// reaches at either side by static closure, plus what `needs` asks for; the
-/// rest are returned as unreached (identical at both sides, not rendered).
+/// What decides which overlays a change reaches.
+struct Reach<'a> {
+    base: &'a dyn Source,
+    head: &'a dyn Source,
+    /// The overlays at head.
+    in_head: &'a BTreeSet<&'a String>,
+    /// The overlays new at head (always rendered at head; their counterparts are needed).
+    new_at_head: &'a [&'a String],
+    /// The changed paths, resolved through symlinks.
+    changed: &'a BTreeSet<String>,
+}
+
+/// Render at base the overlays of `todo` that the change reaches at either
+/// side by static closure, plus what `needs` asks for; the rest are returned
+/// as unreached (identical at both sides, not rendered).
 fn render_reached(
-    base: &dyn Source,
-    head: &dyn Source,
-    in_head: &BTreeSet<&String>,
+    r: &Reach,
     todo: &[String],
-    changed: &BTreeSet<String>,
     needs: &BaseNeeds,
     render: &RenderFn,
 ) -> (Renders, BTreeSet<String>) {
+    let (cb, ch) = (Closures::new(r.base), Closures::new(r.head));
     let reached: BTreeSet<String> = todo
         .par_iter()
         .filter(|o| {
-            let h = in_head.contains(*o).then_some(head);
-            outcome::reaches(base, h, o, Some(changed))
+            let h = r.in_head.contains(*o).then_some(&ch);
+            outcome::reaches_cached(&cb, h, o, r.changed)
         })
         .cloned()
         .collect();
-    let first: Vec<String> = reached.iter().cloned().collect();
-    let mut done = render_all(&first, render);
-    loop {
-        let ok: BTreeSet<String> = done
-            .iter()
-            .filter(|(_, r)| r.is_ok())
-            .map(|(k, _)| k.clone())
-            .collect();
-        let more: Vec<String> = (needs.0)(&ok, &reached, todo)
+    let mut asking = reached.clone();
+    asking.extend(r.new_at_head.iter().map(|s| s.to_string()));
+    let todo_set: BTreeSet<&String> = todo.iter().collect();
+    let mut first: BTreeSet<String> = reached;
+    first.extend(
+        (needs.0)(&asking, todo)
             .into_iter()
-            .filter(|o| !done.contains_key(o) && todo.contains(o))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if more.is_empty() {
-            break;
-        }
-        done.extend(render_all(&more, render));
-    }
+            .filter(|o| todo_set.contains(o)),
+    );
+    let first: Vec<String> = first.into_iter().collect();
+    let done = render_all(&first, render);
     let unreached = todo
         .iter()
         .filter(|o| !done.contains_key(*o))

@@ -79,6 +79,11 @@ pub struct OverlayDiff {
     /// a directory), which one; `path` is then `<directory> @ <cluster>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deployment: Option<DeploymentRef>,
+    /// Not rendered: the change cannot reach it (its kustomizations' static
+    /// closure holds no changed path at either revision), so its output is the
+    /// same at both sides (status `unchanged`). `--full` renders it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_rendered: bool,
 }
 
 /// The GitOps deployment an [`OverlayDiff`] is the diff of.

@@ -6,7 +6,7 @@
 
 use super::model::{DiffReport, OverlayDiff, OverlayStatus};
 use crate::error::{Error, ErrorKind};
-use crate::kustomize::closure::closure;
+use crate::kustomize::closure::{closure, Closures};
 use crate::source::Source;
 use globset::GlobSet;
 use serde::Serialize;
@@ -60,6 +60,18 @@ pub fn reaches(
     closure(base, dir).reached_by(c) || head.is_some_and(|h| closure(h, dir).reached_by(c))
 }
 
+/// [`reaches`] over closure caches of both revisions (`head`: `None` when the
+/// overlay is not at head), for deciding many overlays.
+pub fn reaches_cached(
+    base: &Closures,
+    head: Option<&Closures>,
+    dir: &str,
+    changed: &BTreeSet<String>,
+) -> bool {
+    base.closure(dir).reached_by(changed)
+        || head.is_some_and(|h| h.closure(dir).reached_by(changed))
+}
+
 /// Whether an overlay directory is excluded: `globs` match it or one of its
 /// parent directories.
 pub fn is_excluded(globs: Option<&GlobSet>, dir: &str) -> bool {
@@ -87,6 +99,8 @@ pub struct Summary {
     pub changed: usize,
     /// Rendered, with the same output.
     pub unchanged: usize,
+    /// Not rendered: the change cannot reach them (counted in `unchanged` too).
+    pub not_rendered: usize,
     /// Unrenderable, and not reached by the change (a note).
     pub unrenderable_unreached: usize,
     /// Unrenderable and reached by the change (the run is undecided).
@@ -120,6 +134,10 @@ impl DiffReport {
                 (OverlayStatus::Excluded, _) => s.excluded += 1,
                 (OverlayStatus::Unrenderable, Some(u)) if u.reached => s.unrenderable_reached += 1,
                 (OverlayStatus::Unrenderable, _) => s.unrenderable_unreached += 1,
+                (OverlayStatus::Unchanged, _) if o.not_rendered => {
+                    s.not_rendered += 1;
+                    s.unchanged += 1;
+                }
                 (OverlayStatus::Unchanged, _) => {
                     s.rendered += 1;
                     s.unchanged += 1;
@@ -134,23 +152,36 @@ impl DiffReport {
     }
 
     /// One line counting every outcome:
-    /// `overlays: 3 rendered (1 changed, 2 unchanged), 1 unrenderable not reached by the change, 1 excluded`.
+    /// `overlays: 3 rendered (1 changed, 2 unchanged), 1 unrenderable not reached by the change, 1 excluded`,
+    /// with `, 40 not reached by the change (not rendered)` after the first part
+    /// when some were not rendered.
     pub fn summary_line(&self) -> String {
         let s = self.summary();
         let mut line = format!(
             "overlays: {} rendered ({} changed, {} unchanged)",
-            s.rendered, s.changed, s.unchanged
+            s.rendered,
+            s.changed,
+            s.unchanged - s.not_rendered
         );
+        if s.not_rendered > 0 {
+            line.push_str(&format!(
+                ", {} not reached by the change (not rendered)",
+                s.not_rendered
+            ));
+        }
         if s.unrenderable_reached > 0 {
             line.push_str(&format!(
                 ", {} unrenderable and reached by the change",
                 s.unrenderable_reached
             ));
         }
-        line.push_str(&format!(
-            ", {} unrenderable not reached by the change, {} excluded",
-            s.unrenderable_unreached, s.excluded
-        ));
+        if s.unrenderable_unreached > 0 || s.not_rendered == 0 {
+            line.push_str(&format!(
+                ", {} unrenderable not reached by the change",
+                s.unrenderable_unreached
+            ));
+        }
+        line.push_str(&format!(", {} excluded", s.excluded));
         if !s.ignored.is_empty() {
             line.push_str(&format!(
                 "; ignored by the configuration: {} resource change(s), {} field change(s)",

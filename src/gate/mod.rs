@@ -32,12 +32,11 @@ pub struct Options {
     pub mode: Mode,
     /// Budgets for every render.
     pub render: RenderOptions,
-    /// Render every overlay at both revisions (`diff --full`).
+    /// Render every overlay at both revisions (`--full`). Otherwise only the
+    /// overlays the change reaches by static closure are rendered (both sides),
+    /// with the base renders the rules compare them with ([`counterparts`]); an
+    /// unreached overlay that does not render is then not seen (`--full` notes it).
     pub full: bool,
-    /// `--skip-unreached`: render at base only the overlays the change reaches by
-    /// static closure and their promotion counterparts (an unreached overlay that
-    /// does not render is then not noted: it is not rendered).
-    pub skip_unreached: bool,
     /// `--timings`: where the run's time went, phase by phase, appended here.
     pub timings: Option<Timings>,
     /// Key for Secret value markers (`None`: random per run).
@@ -51,8 +50,15 @@ pub struct Options {
 }
 
 impl Options {
-    /// The diff's options, with the run's remote bases under `cfg`'s `remote:`.
-    fn diff_options(&self, s: &Sides, cfg: &crate::policy::Config) -> Result<DiffOptions> {
+    /// The diff's options, with the run's remote bases under `cfg`'s `remote:`;
+    /// `needs`: the base renders the later stages need besides the reached
+    /// overlays (`None`: none, as for `diff`, which runs no rules).
+    fn diff_options(
+        &self,
+        s: &Sides,
+        cfg: &crate::policy::Config,
+        needs: Option<diff::BaseNeeds>,
+    ) -> Result<DiffOptions> {
         let max = self.render.limits.max_file_bytes as u64;
         Ok(DiffOptions {
             render: self.render.clone(),
@@ -67,7 +73,9 @@ impl Options {
             mode: self.mode,
             exclude: cfg.exclude_matcher.clone(),
             remotes: self.fetch.remotes(&cfg.remote, &s.root, max)?,
-            base_needs: self.skip_unreached.then(|| counterparts(cfg)),
+            base_needs: Some(needs.unwrap_or_else(|| {
+                diff::BaseNeeds(std::sync::Arc::new(|_: &BTreeSet<String>, _: &[String]| Vec::new()))
+            })),
         })
     }
 }
@@ -86,12 +94,38 @@ fn lap(timings: Option<&Timings>, phase: &'static str, t: &mut std::time::Instan
 }
 
 /// What the rules need rendered at base besides the overlays the change
-/// reaches: the promotion counterparts ([`policy::promotion::counterparts`]).
-fn counterparts(cfg: &crate::policy::Config) -> diff::BaseNeeds {
+/// reaches: the promotion counterparts ([`policy::promotion::counterparts`]),
+/// knowing which overlays the controllers deploy where (`topo`).
+fn counterparts(cfg: &crate::policy::Config, topo: &Topologies) -> diff::BaseNeeds {
+    let mut deployed = policy::promotion::DeployedEnvs::new();
+    for d in topo.base.deployments.iter().chain(&topo.head.deployments) {
+        let envs = deployed.entry(d.path.clone()).or_default();
+        if let Some(e) = &d.environment {
+            if !envs.contains(e) {
+                envs.push(e.clone());
+            }
+        }
+    }
     let cfg = std::sync::Arc::new(cfg.clone());
-    diff::BaseNeeds(std::sync::Arc::new(move |ok, reached, all| {
-        policy::promotion::counterparts(&cfg, ok, reached, all)
+    diff::BaseNeeds(std::sync::Arc::new(move |reached, all| {
+        policy::promotion::counterparts(&cfg, &deployed, reached, all)
     }))
+}
+
+/// The GitOps deployments at both revisions ([`topology::discover`]), found
+/// once: the counterparts and the deployments' diff both need them.
+pub(crate) struct Topologies {
+    base: crate::topology::Topology,
+    head: crate::topology::Topology,
+}
+
+impl Topologies {
+    fn discover(s: &Sides, cfg: &crate::policy::Config) -> Result<Topologies> {
+        Ok(Topologies {
+            base: topology::discover(&s.base, cfg)?,
+            head: topology::discover(&s.head, cfg)?,
+        })
+    }
 }
 
 /// Both revisions, resolved and opened.
@@ -207,7 +241,7 @@ fn decided(report: &mut DiffReport) -> Result<()> {
 /// The GitOps deployments of both sides as diff units (see [`topology::merge_deployments`]).
 fn with_deployments(
     s: &Sides,
-    loaded: &LoadedConfig,
+    topo: Topologies,
     opts: &DiffOptions,
     report: &mut DiffReport,
     sides: &mut RenderedSides,
@@ -220,7 +254,7 @@ fn with_deployments(
     topology::merge_deployments(
         &s.base,
         &s.head,
-        &loaded.config,
+        (topo.base, topo.head),
         changed.as_ref(),
         opts,
         report,
@@ -249,9 +283,10 @@ pub fn diff_revisions(
 pub fn diff(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<DiffReport> {
     let s = open_sides(repo, base, head, &opts.render)?;
     let loaded = load_config(&s.base, base, opts.config.as_deref())?;
-    let dopts = opts.diff_options(&s, &loaded.config)?;
+    let topo = Topologies::discover(&s, &loaded.config)?;
+    let dopts = opts.diff_options(&s, &loaded.config, None)?;
     let (mut report, mut sides) = run_diff(&s, &dopts)?;
-    with_deployments(&s, &loaded, &dopts, &mut report, &mut sides)?;
+    with_deployments(&s, topo, &dopts, &mut report, &mut sides)?;
     decided(&mut report)?;
     policy::set_environments(&loaded.config, &mut report);
     diff::ignore::apply(&mut report, &loaded.config.ignore);
@@ -263,16 +298,21 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<Chec
     let (tm, mut t) = (opts.timings.as_ref(), std::time::Instant::now());
     let s = open_sides(repo, base, head, &opts.render)?;
     let loaded = load_config(&s.base, base, opts.config.as_deref())?;
-    let dopts = opts.diff_options(&s, &loaded.config)?;
     lap(tm, "resolve and configuration", &mut t);
+    let topo = (!opts.all)
+        .then(|| Topologies::discover(&s, &loaded.config))
+        .transpose()?;
+    lap(tm, "GitOps topology", &mut t);
+    let needs = topo.as_ref().map(|t| counterparts(&loaded.config, t));
+    let dopts = opts.diff_options(&s, &loaded.config, needs)?;
     let (mut report, mut sides) = if opts.all {
         run_audit(&s, &dopts)?
     } else {
         run_diff(&s, &dopts)?
     };
     lap(tm, "discover, closure, render, diff", &mut t);
-    if !opts.all {
-        with_deployments(&s, &loaded, &dopts, &mut report, &mut sides)?;
+    if let Some(topo) = topo {
+        with_deployments(&s, topo, &dopts, &mut report, &mut sides)?;
     }
     lap(tm, "GitOps deployments", &mut t);
     decided(&mut report)?;

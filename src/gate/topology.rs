@@ -89,14 +89,12 @@ fn without(t: &Topology, keys: &BTreeSet<Key>) -> Topology {
 pub fn merge_deployments(
     base: &GitSource,
     head: &GitSource,
-    cfg: &Config,
+    (tb, th): (Topology, Topology),
     changed: Option<&BTreeSet<String>>,
     opts: &DiffOptions,
     report: &mut DiffReport,
     sides: &mut RenderedSides,
 ) -> Result<()> {
-    let tb = discover(base, cfg)?;
-    let th = discover(head, cfg)?;
     if tb.deployments.is_empty() && th.deployments.is_empty() {
         return Ok(());
     }

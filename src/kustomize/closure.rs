@@ -62,61 +62,139 @@ fn under(path: &str, dir: &str) -> bool {
         || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
 }
 
-/// The static closure of the kustomization in `dir`.
-pub fn closure(src: &dyn Source, dir: &str) -> Closure {
-    let mut c = Closure::default();
-    let mut queue = vec![dir.to_string()];
-    let mut seen_phys = BTreeSet::new();
-    while let Some(d) = queue.pop() {
-        if c.kustomizations.len() >= MAX_KUSTOMIZATIONS || c.paths.len() >= MAX_PATHS {
-            c.unknown = true;
-            break;
+/// What one kustomization directory adds to a closure: a function of the
+/// directory alone, so it is computed once per source however many overlays
+/// share it ([`Closures`]).
+#[derive(Debug, Default)]
+struct Step {
+    /// The directory's own path with the links followed to it.
+    trace: Vec<String>,
+    /// Its symlink-free path.
+    phys: String,
+    /// Paths named (with their traces), in order.
+    paths: Vec<String>,
+    /// Directories read as a whole.
+    trees: Vec<String>,
+    /// Remote references, as written.
+    remote: Vec<String>,
+    /// Its kustomization file cannot be read or parsed, or a plugin configuration.
+    unknown: bool,
+    /// Kustomization directories to follow, in order.
+    children: Vec<String>,
+}
+
+/// Static closures of one source, each directory's part computed once: for the
+/// thousands of overlays of a monorepo sharing a few bases and components.
+pub struct Closures<'a> {
+    src: &'a dyn Source,
+    steps: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<Step>>>,
+}
+
+impl<'a> Closures<'a> {
+    /// An empty cache over `src`.
+    pub fn new(src: &'a dyn Source) -> Closures<'a> {
+        Closures {
+            src,
+            steps: Default::default(),
         }
-        let phys = physical(src, &d);
-        add(src, &mut c, &d);
-        if !seen_phys.insert(phys.clone()) {
-            continue;
+    }
+
+    fn step(&self, d: &str) -> std::sync::Arc<Step> {
+        use std::sync::PoisonError;
+        if let Some(s) = self
+            .steps
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(d)
+        {
+            return s.clone();
         }
-        c.kustomizations.insert(d.clone());
-        c.kustomizations.insert(phys);
-        let Some(file) = kustomization_file(src, &d) else {
-            // Every name a kustomization file could take, so creating one reaches.
-            for n in FILE_NAMES {
-                add(src, &mut c, &child(&d, n));
+        let s = std::sync::Arc::new(step(self.src, d));
+        self.steps
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(d.to_string(), s.clone());
+        s
+    }
+
+    /// The static closure of the kustomization in `dir`.
+    pub fn closure(&self, dir: &str) -> Closure {
+        let mut c = Closure::default();
+        let mut queue = vec![dir.to_string()];
+        let mut seen_phys = BTreeSet::new();
+        while let Some(d) = queue.pop() {
+            if c.kustomizations.len() >= MAX_KUSTOMIZATIONS || c.paths.len() >= MAX_PATHS {
+                c.unknown = true;
+                break;
             }
-            continue;
-        };
-        add(src, &mut c, &file);
-        let Some(doc) = read_doc(src, &file) else {
-            c.unknown = true;
-            continue;
-        };
-        let mut refs = references(&doc, &d);
-        refs.extend(plugin_config_refs(src, &doc, &d, &mut c));
-        for r in refs {
-            match r {
-                Ref::Remote(s) => c.remote.push(s),
-                Ref::Tree(p) => {
-                    add(src, &mut c, &p);
-                    c.trees.insert(physical(src, &p));
-                    c.trees.insert(p);
-                }
-                Ref::File(p) => add(src, &mut c, &p),
-                Ref::Any(p) => {
-                    add(src, &mut c, &p);
-                    match src.entry(&p).ok().flatten() {
-                        Some(EntryKind::Dir) => queue.push(p),
-                        // Missing: creating it, as a file or as a kustomization, reaches.
-                        None => {
-                            c.trees.insert(p);
-                        }
-                        Some(_) => {}
-                    }
+            let s = self.step(&d);
+            c.paths.extend(s.trace.iter().cloned());
+            if !seen_phys.insert(s.phys.clone()) {
+                continue;
+            }
+            c.kustomizations.insert(d);
+            c.kustomizations.insert(s.phys.clone());
+            c.paths.extend(s.paths.iter().cloned());
+            c.trees.extend(s.trees.iter().cloned());
+            c.remote.extend(s.remote.iter().cloned());
+            c.unknown |= s.unknown;
+            queue.extend(s.children.iter().cloned());
+        }
+        c
+    }
+}
+
+/// The static closure of the kustomization in `dir` (one directory's closure;
+/// use [`Closures`] for many).
+pub fn closure(src: &dyn Source, dir: &str) -> Closure {
+    Closures::new(src).closure(dir)
+}
+
+/// What the kustomization in `d` adds to a closure.
+fn step(src: &dyn Source, d: &str) -> Step {
+    let mut s = Step {
+        trace: src.trace(d),
+        phys: physical(src, d),
+        ..Step::default()
+    };
+    let add = |s: &mut Step, p: &str| s.paths.extend(src.trace(p));
+    let Some(file) = kustomization_file(src, d) else {
+        // Every name a kustomization file could take, so creating one reaches.
+        for n in FILE_NAMES {
+            add(&mut s, &child(d, n));
+        }
+        return s;
+    };
+    add(&mut s, &file);
+    let Some(doc) = read_doc(src, &file) else {
+        s.unknown = true;
+        return s;
+    };
+    let mut scratch = Closure::default();
+    let mut refs = references(&doc, d);
+    refs.extend(plugin_config_refs(src, &doc, d, &mut scratch));
+    s.unknown |= scratch.unknown;
+    for r in refs {
+        match r {
+            Ref::Remote(x) => s.remote.push(x),
+            Ref::Tree(p) => {
+                add(&mut s, &p);
+                s.trees.push(physical(src, &p));
+                s.trees.push(p);
+            }
+            Ref::File(p) => add(&mut s, &p),
+            Ref::Any(p) => {
+                add(&mut s, &p);
+                match src.entry(&p).ok().flatten() {
+                    Some(EntryKind::Dir) => s.children.push(p),
+                    // Missing: creating it, as a file or as a kustomization, reaches.
+                    None => s.trees.push(p),
+                    Some(_) => {}
                 }
             }
         }
     }
-    c
+    s
 }
 
 /// The paths named inside plugin configurations (`generators`,
@@ -181,13 +259,6 @@ fn file_ref(p: &str, dir: &str) -> Option<Ref> {
     join(dir, p.trim()).ok().map(Ref::File)
 }
 
-/// Record `path` with every path its resolution depends on.
-fn add(src: &dyn Source, c: &mut Closure, path: &str) {
-    for p in src.trace(path) {
-        c.paths.insert(p);
-    }
-}
-
 /// The symlink-free path of `path` (itself when it does not resolve).
 pub(crate) fn physical(src: &dyn Source, path: &str) -> String {
     if path.is_empty() {
@@ -217,13 +288,57 @@ pub(crate) fn kustomization_file(src: &dyn Source, dir: &str) -> Option<String> 
 
 /// The first document of a kustomization file, parsed without validation;
 /// `None` when it cannot be read or parsed.
-pub(crate) fn read_doc(src: &dyn Source, file: &str) -> Option<Node> {
-    let bytes = src.read(file).ok()?;
-    let text = decode(&bytes, file).ok()?;
-    parse_stream(&text, file, &ParseOptions::kustomization())
-        .ok()?
-        .into_iter()
-        .next()
+pub(crate) fn read_doc(src: &dyn Source, file: &str) -> Option<std::sync::Arc<Node>> {
+    let id = src.content_id(file);
+    if let Some(id) = id {
+        if let Some(d) = DOCS.get(&(id, file.to_string())) {
+            return d;
+        }
+    }
+    let parse = || -> Option<std::sync::Arc<Node>> {
+        let bytes = src.read(file).ok()?;
+        let text = decode(&bytes, file).ok()?;
+        let doc = parse_stream(&text, file, &ParseOptions::kustomization())
+            .ok()?
+            .into_iter()
+            .next()?;
+        Some(std::sync::Arc::new(doc))
+    };
+    let doc = parse();
+    if let Some(id) = id {
+        DOCS.put((id, file.to_string()), doc.clone());
+    }
+    doc
+}
+
+/// Kustomization documents parsed by [`read_doc`], by (blob id, path): a file
+/// unchanged between the revisions, read by discovery and by every closure, is
+/// parsed once per run. Bounded: past [`DocCache::MAX`] entries it is cleared.
+static DOCS: DocCache = DocCache(std::sync::Mutex::new(None));
+
+/// The map behind [`DOCS`].
+struct DocCache(std::sync::Mutex<Option<DocMap>>);
+
+/// (blob id, path) → the parsed first document, `None` when unparsable.
+type DocMap = std::collections::HashMap<([u8; 20], String), Option<std::sync::Arc<Node>>>;
+
+impl DocCache {
+    /// Most documents kept.
+    const MAX: usize = 100_000;
+
+    fn get(&self, k: &([u8; 20], String)) -> Option<Option<std::sync::Arc<Node>>> {
+        let g = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        g.as_ref().and_then(|m| m.get(k).cloned())
+    }
+
+    fn put(&self, k: ([u8; 20], String), v: Option<std::sync::Arc<Node>>) {
+        let mut g = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let m = g.get_or_insert_with(Default::default);
+        if m.len() >= Self::MAX {
+            m.clear();
+        }
+        m.insert(k, v);
+    }
 }
 
 /// One path a kustomization names.

@@ -347,46 +347,72 @@ fn counts(list: &[&J]) -> HashMap<String, usize> {
     c
 }
 
-/// The base overlays `promotion-order` compares the `reached` overlays with:
-/// for each environment a reached overlay is in, every overlay (of `all`) of
-/// the environments before it in promotion order, up to the first of them
-/// with an overlay in `rendered` (the rule skips environments without a
-/// rendered overlay, as `previous_with_overlays` does). Lets the driver render
-/// at base only these and the reached overlays.
+/// What [`counterparts`] knows of the controller: overlay directory → the
+/// environments GitOps deployments of it deploy to (at either revision).
+pub type DeployedEnvs = HashMap<String, Vec<String>>;
+
+/// The base overlays `promotion-order` may compare the `reached` overlays with,
+/// so that the driver renders at base only these and the reached overlays and
+/// the rule sees what it sees when everything is rendered. For each reached
+/// overlay (`reached`: at base or new at head) and each environment it deploys
+/// to, walk the promotion chain back: an environment with no overlay in `all`
+/// is passed over; one with overlays of the same app (the same path but for the
+/// environment word: [`cluster_key`](crate::policy::config::cluster_key)) ends
+/// the walk with those; one without asks for all its overlays (the rule then
+/// looks for overlays sharing a source file, which needs their renders) and the
+/// walk goes on. `deployed`: the overlays GitOps deployments build, with their
+/// environments; every overlay deployed to an environment walked is asked for
+/// too (a deployment's counterpart is found by controller object name, known
+/// only after rendering). Per overlay, so the union over shards of a sharded
+/// run asks for the same as one run.
 pub fn counterparts(
     cfg: &crate::policy::Config,
-    rendered: &std::collections::BTreeSet<String>,
+    deployed: &DeployedEnvs,
     reached: &std::collections::BTreeSet<String>,
     all: &[String],
 ) -> Vec<String> {
-    let envs: std::collections::BTreeSet<String> =
-        reached.iter().filter_map(|p| cfg.assign(p).env).collect();
-    if envs.is_empty() {
-        return Vec::new();
-    }
-    let of_env: HashMap<&str, Option<String>> = all
-        .iter()
-        .map(|p| (p.as_str(), cfg.assign(p).env))
-        .collect();
-    let mut out = Vec::new();
-    for e in &envs {
-        let mut prev = cfg.env(e).and_then(|s| s.after.clone());
-        let mut hops = 0;
-        while let Some(p) = prev {
-            let of_p: Vec<&str> = all
-                .iter()
-                .map(String::as_str)
-                .filter(|o| of_env.get(o).and_then(|x| x.as_deref()) == Some(p.as_str()))
-                .collect();
-            out.extend(of_p.iter().map(|s| s.to_string()));
-            if of_p.iter().any(|o| rendered.contains(*o)) || hops > cfg.environments.len() {
-                break;
-            }
-            prev = cfg.env(&p).and_then(|s| s.after.clone());
-            hops += 1;
+    use crate::policy::config::cluster_key;
+    // Environment → its overlays at base, each with its same-app key.
+    let mut by_env: HashMap<String, Vec<(&str, String)>> = HashMap::new();
+    for p in all {
+        let a = cfg.assign(p);
+        if let Some(e) = a.env.clone() {
+            by_env.entry(e).or_default().push((p, cluster_key(p, &a)));
         }
     }
-    out
+    let mut deployed_to: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (p, envs) in deployed {
+        for e in envs {
+            deployed_to.entry(e.as_str()).or_default().push(p.as_str());
+        }
+    }
+    let mut out: std::collections::BTreeSet<String> = Default::default();
+    for r in reached {
+        let a = cfg.assign(r);
+        let key = cluster_key(r, &a);
+        let mut envs: Vec<String> = a.env.into_iter().collect();
+        envs.extend(deployed.get(r).into_iter().flatten().cloned());
+        for e in envs {
+            let mut prev = cfg.env(&e).and_then(|s| s.after.clone());
+            let mut hops = 0;
+            while let Some(p) = prev {
+                if hops > cfg.environments.len() {
+                    break;
+                }
+                out.extend(deployed_to.get(p.as_str()).into_iter().flatten().map(|s| s.to_string()));
+                let units = by_env.get(&p).map(Vec::as_slice).unwrap_or_default();
+                let same: Vec<&str> = units.iter().filter(|(_, k)| *k == key).map(|(u, _)| *u).collect();
+                if !same.is_empty() {
+                    out.extend(same.into_iter().map(str::to_string));
+                    break;
+                }
+                out.extend(units.iter().map(|(u, _)| u.to_string()));
+                prev = cfg.env(&p).and_then(|s| s.after.clone());
+                hops += 1;
+            }
+        }
+    }
+    out.into_iter().collect()
 }
 
 #[cfg(test)]

@@ -271,6 +271,7 @@ mod tests {
             changes,
             unrenderable: None,
             deployment: None,
+            not_rendered: false,
         }
     }
 

@@ -309,6 +309,17 @@ impl Source for GitSource {
         Ok(data)
     }
 
+    fn content_id(&self, path: &str) -> Option<[u8; 20]> {
+        let p = resolve::normalise(path).ok()?;
+        match self.resolve(&p).ok()? {
+            Resolved::Found(phys, Raw::File) => match self.raw(&phys) {
+                Some(GEntry::File(oid)) => oid.as_bytes().try_into().ok(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     fn entry(&self, path: &str) -> Result<Option<EntryKind>> {
         let p = resolve::normalise(path)?;
         resolve::entry_kind(&p, self.resolve(&p)?)

@@ -52,6 +52,12 @@ pub trait Source: Send + Sync {
     fn trace(&self, path: &str) -> Vec<String> {
         vec![path.to_string()]
     }
+    /// An id of the content `read(path)` returns, equal exactly when the bytes
+    /// are (a git blob id), so that what is derived from a file is computed once
+    /// across revisions. `None` when the source has no such id (the working tree).
+    fn content_id(&self, _path: &str) -> Option<[u8; 20]> {
+        None
+    }
     /// Every file path in the tree (repository-relative, sorted). Symlinks that
     /// resolve to a file inside the tree are listed under their own path;
     /// directories reached through symlinks are not descended into; submodules
