@@ -546,7 +546,7 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
         let mut opts = gate_options(&a.revs, a.config.clone());
         opts.all = a.all;
         opts.full = a.full;
-            opts.timings = timings.clone();
+        opts.timings = timings.clone();
         let base = judged_base(&root, &a.revs)?;
         gate::check(&root, &base, &a.revs.head, &opts)
     })();

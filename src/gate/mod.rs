@@ -74,7 +74,9 @@ impl Options {
             exclude: cfg.exclude_matcher.clone(),
             remotes: self.fetch.remotes(&cfg.remote, &s.root, max)?,
             base_needs: Some(needs.unwrap_or_else(|| {
-                diff::BaseNeeds(std::sync::Arc::new(|_: &BTreeSet<String>, _: &[String]| Vec::new()))
+                diff::BaseNeeds(std::sync::Arc::new(|_: &BTreeSet<String>, _: &[String]| {
+                    Vec::new()
+                }))
             })),
         })
     }

@@ -327,12 +327,18 @@ impl DocCache {
     const MAX: usize = 100_000;
 
     fn get(&self, k: &([u8; 20], String)) -> Option<Option<std::sync::Arc<Node>>> {
-        let g = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let g = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         g.as_ref().and_then(|m| m.get(k).cloned())
     }
 
     fn put(&self, k: ([u8; 20], String), v: Option<std::sync::Arc<Node>>) {
-        let mut g = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut g = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let m = g.get_or_insert_with(Default::default);
         if m.len() >= Self::MAX {
             m.clear();

@@ -104,39 +104,16 @@ pub fn discover(src: &dyn Source) -> Result<Discovery> {
 
 /// Find every kustomization under the root of `src` within `limits`.
 pub fn discover_with(src: &dyn Source, limits: &WalkLimits) -> Result<Discovery> {
+    use rayon::prelude::*;
     let dirs = walk_dirs(src, limits)?;
-    let mut found = BTreeMap::new();
-    for (dir, phys) in dirs {
-        let Some(file) = kustomization_file(src, &dir) else {
-            continue;
-        };
-        // Unparsable files have no references (rendering reports their error).
-        let (component, refs) = match read_doc(src, &file) {
-            Some(doc) => (
-                doc.str_at(&["kind"]) == Some("Component"),
-                references(&doc, &dir)
-                    .into_iter()
-                    .filter_map(|r| match r {
-                        Ref::Any(p) => Some(physical(src, &p)),
-                        _ => None,
-                    })
-                    .collect(),
-            ),
-            None => (false, vec![]),
-        };
-        found.insert(
-            dir,
-            (
-                phys,
-                KustInfo {
-                    file,
-                    component,
-                    refs,
-                    entry_point: false,
-                },
-            ),
-        );
-    }
+    // Each kustomization is read and parsed on its own: in parallel.
+    let found: BTreeMap<String, (String, KustInfo)> = dirs
+        .into_par_iter()
+        .filter_map(|(dir, phys)| {
+            let file = kustomization_file(src, &dir)?;
+            Some(info(src, dir, phys, file))
+        })
+        .collect();
     let referenced: BTreeSet<&String> = found.values().flat_map(|(_, k)| k.refs.iter()).collect();
     let entry: Vec<bool> = found
         .values()
@@ -151,6 +128,36 @@ pub fn discover_with(src: &dyn Source, limits: &WalkLimits) -> Result<Discovery>
         })
         .collect();
     Ok(Discovery { kustomizations })
+}
+
+/// The kustomization `file` of `dir` (physical path `phys`), read.
+fn info(src: &dyn Source, dir: String, phys: String, file: String) -> (String, (String, KustInfo)) {
+    // Unparsable files have no references (rendering reports their error).
+    let (component, refs) = match read_doc(src, &file) {
+        Some(doc) => (
+            doc.str_at(&["kind"]) == Some("Component"),
+            references(&doc, &dir)
+                .into_iter()
+                .filter_map(|r| match r {
+                    Ref::Any(p) => Some(physical(src, &p)),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        None => (false, vec![]),
+    };
+    (
+        dir,
+        (
+            phys,
+            KustInfo {
+                file,
+                component,
+                refs,
+                entry_point: false,
+            },
+        ),
+    )
 }
 
 /// Every directory of the tree with its physical path, each physical

@@ -399,9 +399,19 @@ pub fn counterparts(
                 if hops > cfg.environments.len() {
                     break;
                 }
-                out.extend(deployed_to.get(p.as_str()).into_iter().flatten().map(|s| s.to_string()));
+                out.extend(
+                    deployed_to
+                        .get(p.as_str())
+                        .into_iter()
+                        .flatten()
+                        .map(|s| s.to_string()),
+                );
                 let units = by_env.get(&p).map(Vec::as_slice).unwrap_or_default();
-                let same: Vec<&str> = units.iter().filter(|(_, k)| *k == key).map(|(u, _)| *u).collect();
+                let same: Vec<&str> = units
+                    .iter()
+                    .filter(|(_, k)| *k == key)
+                    .map(|(u, _)| *u)
+                    .collect();
                 if !same.is_empty() {
                     out.extend(same.into_iter().map(str::to_string));
                     break;

@@ -10,6 +10,11 @@ use super::{EntryKind, Source, DEFAULT_MAX_FILE_BYTES};
 use crate::error::{Error, Result};
 use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 use std::collections::{BTreeMap, HashMap};
+
+/// Directory → entries, with a fast non-cryptographic hash: path lookups are the
+/// hot loop of closure computation, and the keys are tree paths, not a DoS
+/// vector worth SipHash here (the tree's size is bounded when indexed).
+type DirMap = HashMap<String, BTreeMap<String, GEntry>, foldhash::fast::RandomState>;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -29,7 +34,7 @@ pub struct GitSource {
     commit_oid: Oid,
     repo: Mutex<Repository>,
     /// Directory path ("" is the root) -> entries by name.
-    dirs: HashMap<String, BTreeMap<String, GEntry>>,
+    dirs: DirMap,
     cache: RwLock<HashMap<Oid, Arc<[u8]>>>,
     max_file_bytes: u64,
 }
@@ -243,8 +248,8 @@ fn index_tree(
     r: &Repository,
     tree: &git2::Tree<'_>,
     rev: &str,
-) -> Result<HashMap<String, BTreeMap<String, GEntry>>> {
-    let mut dirs: HashMap<String, BTreeMap<String, GEntry>> = HashMap::new();
+) -> Result<DirMap> {
+    let mut dirs: DirMap = DirMap::default();
     dirs.insert(String::new(), BTreeMap::new());
     let mut err: Option<Error> = None;
     let walked = tree.walk(TreeWalkMode::PreOrder, |root, entry| {
