@@ -176,6 +176,12 @@ struct RevArgs {
     /// native | kustomize | auto (native, falling back to an external kustomize where needed).
     #[arg(long, value_enum, default_value_t = Mode::Auto)]
     renderer: Mode,
+    /// Render every overlay at both revisions, even those the change cannot reach
+    /// (static closure of their kustomizations): the same verdict and diff, slower,
+    /// and it also notes the overlays that do not render although the change does
+    /// not reach them. By default only what the change reaches is rendered.
+    #[arg(long)]
+    full: bool,
     #[command(flatten)]
     limits: LimitArgs,
     #[command(flatten)]
@@ -189,10 +195,6 @@ struct DiffArgs {
     /// Output format (text, json or markdown).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Render every overlay at both revisions. By default only the overlays the change
-    /// reaches (static closure of their kustomizations) are rendered.
-    #[arg(long)]
-    full: bool,
     /// Configuration (for environment names) on disk instead of `.manifest-gate.yaml` at the base revision.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -217,11 +219,6 @@ struct CheckArgs {
     /// resource is judged as an addition; single-environment and promotion-order do not run.
     #[arg(long)]
     all: bool,
-    /// Render every overlay at both revisions, even those the change cannot reach
-    /// (static closure): the same verdict and diff, slower, and it also notes the
-    /// overlays that do not render although the change does not reach them.
-    #[arg(long)]
-    full: bool,
     /// Print where the run's time went (resolve, render and diff, deployments, rules,
     /// output) on standard error.
     #[arg(long)]
@@ -509,14 +506,14 @@ fn gate_options(revs: &RevArgs, config: Option<PathBuf>) -> gate::Options {
         mode: revs.renderer,
         render: revs.limits.options(),
         fetch: revs.fetch.options(),
+        full: revs.full,
         ..Default::default()
     }
 }
 
 fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
     let root = repo_root(a.revs.repo.as_deref())?;
-    let mut opts = gate_options(&a.revs, a.config);
-    opts.full = a.full;
+    let opts = gate_options(&a.revs, a.config);
     // Refuse a format that does not apply before the (slow) rendering.
     report::diff_format(a.format)?;
     let base = judged_base(&root, &a.revs)?;
@@ -545,7 +542,6 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
         let root = repo_root(a.revs.repo.as_deref())?;
         let mut opts = gate_options(&a.revs, a.config.clone());
         opts.all = a.all;
-        opts.full = a.full;
         opts.timings = timings.clone();
         let base = judged_base(&root, &a.revs)?;
         gate::check(&root, &base, &a.revs.head, &opts)

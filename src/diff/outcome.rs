@@ -90,6 +90,10 @@ pub fn is_excluded(globs: Option<&GlobSet>, dir: &str) -> bool {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// How many overlays ended in each outcome.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -100,6 +104,7 @@ pub struct Summary {
     /// Rendered, with the same output.
     pub unchanged: usize,
     /// Not rendered: the change cannot reach them (counted in `unchanged` too).
+    #[serde(skip_serializing_if = "is_zero")]
     pub not_rendered: usize,
     /// Unrenderable, and not reached by the change (a note).
     pub unrenderable_unreached: usize,

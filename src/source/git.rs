@@ -244,11 +244,7 @@ impl GitSource {
 }
 
 /// Walk the tree once into directory -> entries.
-fn index_tree(
-    r: &Repository,
-    tree: &git2::Tree<'_>,
-    rev: &str,
-) -> Result<DirMap> {
+fn index_tree(r: &Repository, tree: &git2::Tree<'_>, rev: &str) -> Result<DirMap> {
     let mut dirs: DirMap = DirMap::default();
     dirs.insert(String::new(), BTreeMap::new());
     let mut err: Option<Error> = None;

@@ -226,7 +226,16 @@ fn budgets_apply_to_diff_and_check() {
         let o = r.run(&[cmd, "--base", &b, "--head", &h, "--max-file-bytes", "10"]);
         refused(&o, "app/", "limit of 10 bytes");
         // Nothing changed: the base-side failure is a note, not a verdict.
-        let o = r.run(&[cmd, "--base", &b, "--head", &b, "--max-file-bytes", "10"]);
+        let o = r.run(&[
+            cmd,
+            "--base",
+            &b,
+            "--head",
+            &b,
+            "--max-file-bytes",
+            "10",
+            "--full",
+        ]);
         assert_eq!(o.code, 0, "{o:#?}");
         assert!(
             o.stdout

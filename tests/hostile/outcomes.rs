@@ -37,6 +37,11 @@ fn last_two(r: &Repo) -> (String, String) {
 }
 
 fn run_all(r: &Repo, b: &str, h: &str) -> Vec<(&'static str, Out)> {
+    run_all_with(r, b, h, &[])
+}
+
+/// Every command and format, with `extra` flags after the revisions.
+fn run_all_with(r: &Repo, b: &str, h: &str, extra: &[&str]) -> Vec<(&'static str, Out)> {
     let mut out = Vec::new();
     for (name, args) in [
         ("check text", vec!["check"]),
@@ -50,42 +55,71 @@ fn run_all(r: &Repo, b: &str, h: &str) -> Vec<(&'static str, Out)> {
     ] {
         let mut a = args.clone();
         a.extend(["--base", b, "--head", h]);
+        a.extend(extra);
         out.push((name, r.run(&a)));
     }
     out
 }
 
-/// Every format decides (exit 0 or 1) and notes `broken` with its cause.
+/// Every format decides (exit 0 or 1). By default `broken` is not reached,
+/// so it is not rendered and counted as such; with `--full` it is rendered
+/// and noted with its cause.
 fn assert_decided_with_note(r: &Repo, what: &str, expect_code: i32) {
     let (b, h) = last_two(r);
-    for (name, o) in run_all(r, &b, &h) {
-        assert!(!o.stderr.contains("panicked"), "{what}/{name}: {o:#?}");
-        let code = if name.starts_with("diff") {
+    let code_of = |name: &str| {
+        if name.starts_with("diff") {
             0
         } else {
             expect_code
-        };
-        assert_eq!(o.code, code, "{what}/{name}: {o:#?}");
+        }
+    };
+    for (name, o) in run_all(r, &b, &h) {
+        assert!(!o.stderr.contains("panicked"), "{what}/{name}: {o:#?}");
+        assert_eq!(o.code, code_of(name), "{what}/{name}: {o:#?}");
+        assert!(
+            !o.stdout.contains("missing.yaml"),
+            "{what}/{name}: an overlay the change does not reach was rendered: {o:#?}"
+        );
+        if name.ends_with("json") {
+            assert!(
+                o.stdout.contains("\"not_rendered\": ")
+                    && o.stdout.contains("\"unrenderable_unreached\": 0"),
+                "{what}/{name}: {o:#?}"
+            );
+        } else {
+            assert!(
+                o.stdout
+                    .contains("not reached by the change (not rendered)"),
+                "{what}/{name}: no summary line: {o:#?}"
+            );
+        }
+    }
+    for (name, o) in run_all_with(r, &b, &h, &["--full"]) {
+        assert!(
+            !o.stderr.contains("panicked"),
+            "{what}/{name} --full: {o:#?}"
+        );
+        assert_eq!(o.code, code_of(name), "{what}/{name} --full: {o:#?}");
         assert!(
             o.stdout.contains("broken"),
-            "{what}/{name}: no note: {o:#?}"
+            "{what}/{name} --full: no note: {o:#?}"
         );
         assert!(
             o.stdout.contains("missing.yaml"),
-            "{what}/{name}: the note has no cause: {o:#?}"
+            "{what}/{name} --full: the note has no cause: {o:#?}"
         );
         if !name.ends_with("json") {
             assert!(
                 o.stdout
                     .contains("1 unrenderable not reached by the change"),
-                "{what}/{name}: no summary line: {o:#?}"
+                "{what}/{name} --full: no summary line: {o:#?}"
             );
         } else {
             assert!(
                 o.stdout.contains("\"unrenderable_unreached\": 1")
                     && o.stdout.contains("\"status\": \"unrenderable\"")
                     && o.stdout.contains("\"reached\": false"),
-                "{what}/{name}: {o:#?}"
+                "{what}/{name} --full: {o:#?}"
             );
         }
     }
@@ -172,7 +206,7 @@ fn excluded_overlays_are_reported_and_not_judged() {
     r.write("broken/app.yaml", cm("broken2"));
     r.commit();
     let (b, h) = last_two(&r);
-    for (name, o) in run_all(&r, &b, &h) {
+    for (name, o) in run_all_with(&r, &b, &h, &["--full"]) {
         assert_eq!(o.code, 0, "{name}: {o:#?}");
         assert!(o.stdout.contains("broken"), "{name}: {o:#?}");
         if name.ends_with("json") {
@@ -242,6 +276,14 @@ fn a_remote_base_elsewhere_is_a_note_until_reached() {
     r.commit();
     let (b, h) = last_two(&r);
     let o = r.run(&["check", "--base", &b, "--head", &h, "--format", "json"]);
+    assert_eq!(o.code, 0, "{o:#?}");
+    assert!(
+        !o.stdout.contains("\"kind\": \"remote\""),
+        "an overlay the change does not reach was rendered: {o:#?}"
+    );
+    let o = r.run(&[
+        "check", "--base", &b, "--head", &h, "--format", "json", "--full",
+    ]);
     assert_eq!(o.code, 0, "{o:#?}");
     assert!(
         o.stdout.contains("\"unrenderable_unreached\": 2")
