@@ -10,7 +10,9 @@ use crate::yaml::Pos;
 use std::fmt;
 
 /// What went wrong, for callers that decide by it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
     /// Not classified further (malformed input the renderer rejects as kustomize does).

@@ -34,6 +34,9 @@ enum Command {
     Diff(DiffArgs),
     /// The gate: fail when a change touches several environments, smuggles kinds, or skips promotion.
     Check(CheckArgs),
+    /// Combine the shard files of `check --shard I/N` (every shard of one change) into
+    /// one verdict: the same outputs and exit code as `check` unsharded.
+    MergeReports(MergeArgs),
     /// Post (or update) the check verdict and the rendered diff as a pull/merge request comment.
     Comment(CommentArgs),
     /// List each overlay with its environment and how that was decided.
@@ -223,6 +226,21 @@ struct CheckArgs {
     /// output) on standard error.
     #[arg(long)]
     timings: bool,
+    /// Render only shard I of N of the overlays (by a stable hash of their paths; a CI
+    /// matrix runs 1/N ... N/N) and print the shard file (JSON) on standard output
+    /// instead of a verdict; `merge-reports` judges the change from all N files.
+    #[arg(long, value_name = "I/N", conflicts_with = "output")]
+    shard: Option<manifest_gate::diff::shard::Shard>,
+}
+
+#[derive(clap::Args)]
+struct MergeArgs {
+    #[command(flatten)]
+    check: CheckArgs,
+    /// The shard files, one per shard `1/N` ... `N/N`, made by `check --shard` from
+    /// the same --base, --head and options.
+    #[arg(required = true, value_name = "SHARD_FILE")]
+    shards: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -253,6 +271,10 @@ struct CommentArgs {
     /// keeps its own comment).
     #[arg(long, value_name = "KEY")]
     comment_key: Option<String>,
+    /// Judge from the shard files of `check --shard` (repeat for each of 1/N ... N/N)
+    /// instead of rendering, as `merge-reports` does.
+    #[arg(long = "from-shard", value_name = "FILE")]
+    from_shards: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -321,7 +343,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Render(a) => cmd_render(a),
         Command::Diff(a) => cmd_diff(a),
-        Command::Check(a) => cmd_check(a),
+        Command::Check(a) => cmd_check(a, Vec::new()),
+        Command::MergeReports(a) => cmd_merge(a),
         Command::Comment(a) => cmd_comment(a),
         Command::Overlays(a) => cmd_overlays(a),
         Command::Ci(a) => manifest_gate::ci::run(a),
@@ -535,7 +558,45 @@ fn print_timings(tm: &gate::Timings, total: std::time::Duration) {
     eprintln!("timings: {:<32} {:>9.3} s", "total", total.as_secs_f64());
 }
 
-fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
+fn cmd_merge(a: MergeArgs) -> Result<ExitCode> {
+    if a.check.shard.is_some() {
+        return Err(Error::msg(
+            "merge-reports combines shard files: --shard belongs to `check`",
+        ));
+    }
+    cmd_check(a.check, a.shards)
+}
+
+/// `check --shard`: the shard file on standard output.
+fn cmd_shard(a: &CheckArgs, shard: manifest_gate::diff::shard::Shard) -> Result<ExitCode> {
+    if a.format != Format::Text {
+        return Err(Error::msg(
+            "check --shard prints the shard file; give --format to merge-reports",
+        ));
+    }
+    let root = repo_root(a.revs.repo.as_deref())?;
+    let mut opts = gate_options(&a.revs, a.config.clone());
+    opts.all = a.all;
+    let base = judged_base(&root, &a.revs)?;
+    let file = gate::shard(&root, &base, &a.revs.head, &opts, shard)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = serde_json::to_writer(&mut out, &file)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            Err(Error::msg(format!("cannot write to standard output: {e}")).kind(ErrorKind::Io))
+        }
+    }
+}
+
+fn cmd_check(a: CheckArgs, from_shards: Vec<PathBuf>) -> Result<ExitCode> {
+    if let Some(shard) = a.shard {
+        return cmd_shard(&a, shard);
+    }
     let timings = a.timings.then(gate::Timings::default);
     let started = std::time::Instant::now();
     let checked = (|| {
@@ -543,6 +604,7 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
         let mut opts = gate_options(&a.revs, a.config.clone());
         opts.all = a.all;
         opts.timings = timings.clone();
+        opts.from_shards = from_shards.clone();
         let base = judged_base(&root, &a.revs)?;
         gate::check(&root, &base, &a.revs.head, &opts)
     })();
@@ -599,7 +661,8 @@ fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
     };
     let checked = (|| {
         let root = repo_root(a.revs.repo.as_deref())?;
-        let opts = gate_options(&a.revs, a.config.clone());
+        let mut opts = gate_options(&a.revs, a.config.clone());
+        opts.from_shards = a.from_shards.clone();
         let base = judged_base(&root, &a.revs)?;
         gate::check(&root, &base, &a.revs.head, &opts)
     })();

@@ -6,7 +6,18 @@ use std::fmt;
 pub use crate::yaml::Pos as Origin;
 
 /// Group, version and kind.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Gvk {
     /// API group, empty for the core group.
     pub group: String,
@@ -40,7 +51,18 @@ impl Gvk {
 }
 
 /// Resource identity: group, version, kind, namespace and name.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct ResId {
     /// Group, version, kind.
     pub gvk: Gvk,
@@ -97,7 +119,7 @@ impl fmt::Display for ResId {
 }
 
 /// How a generated ConfigMap/Secret combines with one of the same id.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Behavior {
     /// Must not exist yet.
     #[default]
@@ -109,7 +131,7 @@ pub enum Behavior {
 }
 
 /// What a generator recorded on the resource it made.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GeneratedBy {
     /// `behavior` of the generator entry.
     pub behavior: Behavior,
@@ -119,7 +141,7 @@ pub struct GeneratedBy {
 
 /// Renderer bookkeeping kept beside the object (kustomize keeps these in
 /// internal annotations; we keep them out of the object).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct BuildMeta {
     /// Ids this resource had before, oldest first; the first is the original id.
     pub previous: Vec<ResId>,

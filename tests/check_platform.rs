@@ -93,6 +93,11 @@ fn check_last(repo: &TestRepo) -> (Run, Value, Run) {
     let v: Value = serde_json::from_str(&json.stdout)
         .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", json.stdout));
     let text = gate(repo, &["check", "--base", &base, "--head", &head]);
+    // Sharded across a CI matrix, the same verdict (issue 15).
+    assert_eq!(
+        common::assert_shards_agree(&repo.path(), &base, &head, &[]),
+        json.code
+    );
     assert_eq!(
         text.code, json.code,
         "text and json agree on the verdict: {}",

@@ -4,7 +4,8 @@
 //! changes (one overlay, a base, a generator input, the shared Component, a
 //! retargeted overlay symlink, a change no overlay reads, a promotion done in
 //! order), every pair of commits gets the same exit code, verdict, findings
-//! and diff from `check` as from `check --full` (every overlay at both sides).
+//! and diff from `check` as from `check --full` (every overlay at both sides),
+//! and from `check --shard I/N` for N = 1, 3, 7 combined by `merge-reports`.
 
 mod common;
 use common::TestRepo;
@@ -171,6 +172,12 @@ fn incremental_check_equals_full_over_a_history() {
         let full = check(&repo, &c[a], &c[b], true);
         assert_eq!(inc.0, full.0, "exit code, commits {a} -> {b}");
         assert_eq!(inc.1, full.1, "verdict and diff, commits {a} -> {b}");
+        // Sharded (n = 1, 3, 7, then merge-reports): the same again.
+        let native = ["--base-exact", "--renderer", "native"];
+        assert_eq!(
+            common::assert_shards_agree(&repo.path(), &c[a], &c[b], &native),
+            inc.0
+        );
         exits.push(inc.0);
     }
     // The history exercises both verdicts (a test that cannot fail proves nothing).

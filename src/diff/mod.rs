@@ -15,6 +15,7 @@ pub mod model;
 pub mod outcome;
 pub mod path;
 pub mod pattern;
+pub mod shard;
 
 pub use crate::kustomize::discover::{discover, discover_with, Discovery, KustInfo};
 pub use compare::{strip_hash_suffix, Masker};

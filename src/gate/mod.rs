@@ -13,7 +13,8 @@ pub mod topology;
 pub use config::load_config;
 pub use render::{render_all, RenderFailure};
 
-use crate::diff::{self, DiffOptions, DiffReport, RenderedSides};
+use crate::diff::shard::{Recorder, Replay, RunKey, Shard, ShardFile, Side};
+use crate::diff::{self, DiffOptions, DiffReport, RenderFn, RenderedSides};
 use crate::error::Result;
 use crate::kustomize::remote::{FetchOptions, Mounted};
 use crate::kustomize::{Mode, RenderOptions, Renderer};
@@ -47,6 +48,9 @@ pub struct Options {
     /// `check --all`: audit the whole head state (every rendered resource an
     /// addition); the rules that compare environments do not run.
     pub all: bool,
+    /// `merge-reports`: serve every render from these shard files (`check
+    /// --shard` of the same change) instead of rendering.
+    pub from_shards: Vec<PathBuf>,
 }
 
 impl Options {
@@ -93,6 +97,70 @@ fn lap(timings: Option<&Timings>, phase: &'static str, t: &mut std::time::Instan
         }
     }
     *t = std::time::Instant::now();
+}
+
+/// Where the renders of a run come from.
+#[derive(Clone, Copy)]
+enum Serve<'a> {
+    /// The renderer.
+    Render,
+    /// The renderer for the overlays a shard owns, each recorded.
+    Record(&'a Recorder),
+    /// Shard files.
+    Replay(&'a Replay),
+}
+
+impl Serve<'_> {
+    /// The render functions of both sides.
+    fn wrap<'a>(
+        self,
+        base: &'a RenderFn<'a>,
+        head: &'a RenderFn<'a>,
+    ) -> (Box<RenderFn<'a>>, Box<RenderFn<'a>>)
+    where
+        Self: 'a,
+    {
+        match self {
+            Serve::Render => (Box::new(base), Box::new(head)),
+            Serve::Record(r) => (r.wrap(Side::Base, base), r.wrap(Side::Head, head)),
+            Serve::Replay(p) => (p.render_fn(Side::Base), p.render_fn(Side::Head)),
+        }
+    }
+}
+
+/// What every shard of a run and its merge must agree on.
+fn run_key(s: &Sides, opts: &Options) -> Result<RunKey> {
+    use sha2::{Digest, Sha256};
+    let r = &opts.render;
+    let config = match &opts.config {
+        Some(p) => std::fs::read(p).map_err(|e| {
+            crate::error::Error::msg(format!("{}: {e}", p.display()))
+                .kind(crate::error::ErrorKind::Io)
+        })?,
+        None => Vec::new(),
+    };
+    let what = format!(
+        "{}|{:?}|{:?}|{}|{}|{}|{}|{:?}|{}|{}|{}",
+        env!("CARGO_PKG_VERSION"),
+        opts.mode,
+        r.limits,
+        r.max_render_bytes,
+        r.max_output_nodes,
+        r.max_output_bytes,
+        r.external_max_memory,
+        r.load_restrictor,
+        opts.full,
+        opts.all,
+        opts.fetch.fetch,
+    );
+    let mut h = Sha256::new();
+    h.update(what.as_bytes());
+    h.update(Sha256::digest(&config));
+    Ok(RunKey {
+        base_commit: s.base_rev.id.clone(),
+        head_commit: s.head_rev.id.clone(),
+        fingerprint: format!("{:x}", h.finalize()),
+    })
 }
 
 /// What the rules need rendered at base besides the overlays the change
@@ -160,7 +228,7 @@ fn open_sides(repo: &Path, base: &str, head: &str, render: &RenderOptions) -> Re
 
 /// Render and diff both sides. The changed paths are known even with `full`:
 /// they decide which unrenderable overlays the change reaches.
-fn run_diff(s: &Sides, opts: &DiffOptions) -> Result<(DiffReport, RenderedSides)> {
+fn run_diff(s: &Sides, opts: &DiffOptions, serve: Serve) -> Result<(DiffReport, RenderedSides)> {
     let changed: Option<BTreeSet<String>> = Some(revision::changed_paths(&s.changed));
     let base_renderer =
         Renderer::new(&s.base, opts.render.clone()).with_remotes(opts.remotes.clone());
@@ -169,12 +237,13 @@ fn run_diff(s: &Sides, opts: &DiffOptions) -> Result<(DiffReport, RenderedSides)
         .sharing_parses_with(&base_renderer);
     let render_base = |dir: &str| crate::kustomize::render_with(&base_renderer, dir, opts.mode);
     let render_head = |dir: &str| crate::kustomize::render_with(&head_renderer, dir, opts.mode);
+    let (render_base, render_head) = serve.wrap(&render_base, &render_head);
     let (overlays, sides) = diff::diff_sources(
         &s.base,
         &s.head,
         changed.as_ref(),
-        &render_base,
-        &render_head,
+        &*render_base,
+        &*render_head,
         opts,
     )?;
     let mut report = DiffReport {
@@ -192,15 +261,22 @@ fn run_diff(s: &Sides, opts: &DiffOptions) -> Result<(DiffReport, RenderedSides)
 
 /// `check --all`: the head state diffed with itself (each overlay rendered
 /// once), then every rendered resource an addition ([`diff::audit`]).
-fn run_audit(s: &Sides, opts: &DiffOptions) -> Result<(DiffReport, RenderedSides)> {
+fn run_audit(s: &Sides, opts: &DiffOptions, serve: Serve) -> Result<(DiffReport, RenderedSides)> {
     let none = BTreeSet::new();
     let renderer = Renderer::new(&s.head, opts.render.clone()).with_remotes(opts.remotes.clone());
     let render = |dir: &str| crate::kustomize::render_with(&renderer, dir, opts.mode);
+    let (render_once, render_again) = serve.wrap(&render, &render);
     let mut single = opts.clone();
     single.full = false;
     single.base_needs = None; // the head renders every overlay: an audit skips none
-    let (mut overlays, mut sides) =
-        diff::diff_sources(&s.head, &s.head, Some(&none), &render, &render, &single)?;
+    let (mut overlays, mut sides) = diff::diff_sources(
+        &s.head,
+        &s.head,
+        Some(&none),
+        &*render_once,
+        &*render_again,
+        &single,
+    )?;
     diff::audit(&mut overlays, &mut sides, opts);
     let mut report = DiffReport {
         base: s.head_rev.spec.clone(),
@@ -275,7 +351,7 @@ pub fn diff_revisions(
     opts: &DiffOptions,
 ) -> Result<(DiffReport, RenderedSides)> {
     let s = open_sides(repo, base, head, &opts.render)?;
-    let (mut report, sides) = run_diff(&s, opts)?;
+    let (mut report, sides) = run_diff(&s, opts, Serve::Render)?;
     policy::set_environments(&policy::Config::inferred(), &mut report);
     Ok((report, sides))
 }
@@ -287,7 +363,7 @@ pub fn diff(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<DiffR
     let loaded = load_config(&s.base, base, opts.config.as_deref())?;
     let topo = Topologies::discover(&s, &loaded.config)?;
     let dopts = opts.diff_options(&s, &loaded.config, None)?;
-    let (mut report, mut sides) = run_diff(&s, &dopts)?;
+    let (mut report, mut sides) = run_diff(&s, &dopts, Serve::Render)?;
     with_deployments(&s, topo, &dopts, &mut report, &mut sides)?;
     decided(&mut report)?;
     policy::set_environments(&loaded.config, &mut report);
@@ -295,8 +371,16 @@ pub fn diff(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<DiffR
     Ok(report)
 }
 
-/// `manifest-gate check`: judge the change from `base` to `head`.
-pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<CheckOutcome> {
+/// A run up to the renders: both revisions, the configuration, the GitOps
+/// topology and the diff's options (with the counterparts the rules need).
+struct Prepared {
+    s: Sides,
+    loaded: LoadedConfig,
+    topo: Option<Topologies>,
+    dopts: DiffOptions,
+}
+
+fn prepare(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<Prepared> {
     let (tm, mut t) = (opts.timings.as_ref(), std::time::Instant::now());
     let s = open_sides(repo, base, head, &opts.render)?;
     let loaded = load_config(&s.base, base, opts.config.as_deref())?;
@@ -307,11 +391,58 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<Chec
     lap(tm, "GitOps topology", &mut t);
     let needs = topo.as_ref().map(|t| counterparts(&loaded.config, t));
     let dopts = opts.diff_options(&s, &loaded.config, needs)?;
-    let (mut report, mut sides) = if opts.all {
-        run_audit(&s, &dopts)?
+    Ok(Prepared {
+        s,
+        loaded,
+        topo,
+        dopts,
+    })
+}
+
+/// `check --shard I/N`: render the part of the run `shard` owns and return
+/// what it rendered, for `merge-reports` ([`crate::diff::shard`]).
+pub fn shard(
+    repo: &Path,
+    base: &str,
+    head: &str,
+    opts: &Options,
+    shard: Shard,
+) -> Result<ShardFile> {
+    let p = prepare(repo, base, head, opts)?;
+    let rec = Recorder::new(shard);
+    if opts.all {
+        run_audit(&p.s, &p.dopts, Serve::Record(&rec))?;
     } else {
-        run_diff(&s, &dopts)?
+        run_diff(&p.s, &p.dopts, Serve::Record(&rec))?;
+    }
+    Ok(rec.finish(run_key(&p.s, opts)?))
+}
+
+/// `manifest-gate check`: judge the change from `base` to `head` (with
+/// `opts.from_shards`, from the renders of `check --shard`: `merge-reports`).
+pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<CheckOutcome> {
+    let tm = opts.timings.as_ref();
+    let Prepared {
+        s,
+        loaded,
+        topo,
+        dopts,
+    } = prepare(repo, base, head, opts)?;
+    let mut t = std::time::Instant::now();
+    let replay = if opts.from_shards.is_empty() {
+        None
+    } else {
+        Some(Replay::load(&opts.from_shards, &run_key(&s, opts)?)?)
     };
+    let serve = replay.as_ref().map_or(Serve::Render, Serve::Replay);
+    let (mut report, mut sides) = if opts.all {
+        run_audit(&s, &dopts, serve)?
+    } else {
+        run_diff(&s, &dopts, serve)?
+    };
+    if let Some(r) = &replay {
+        r.finish()?;
+    }
     lap(tm, "discover, closure, render, diff", &mut t);
     if let Some(topo) = topo {
         with_deployments(&s, topo, &dopts, &mut report, &mut sides)?;

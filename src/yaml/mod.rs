@@ -11,6 +11,7 @@
 mod emit;
 mod node;
 mod parse;
+pub mod wire;
 
 pub use emit::{emit_docs, emit_node, format_float};
 pub use node::{Map, Node, Pos, Value};

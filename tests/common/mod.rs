@@ -120,3 +120,67 @@ impl TestRepo {
         self.dir.path().to_path_buf()
     }
 }
+
+/// `text` with every Secret value marker (`<secret sha256:...>`, keyed per run)
+/// replaced by `<secret>`: two runs mark the same value differently.
+pub fn unkeyed(text: &str) -> String {
+    let re = regex::Regex::new(r"<secret sha256:[0-9a-f]+>").unwrap();
+    re.replace_all(text, "<secret>").into_owned()
+}
+
+/// `check ARGS --base BASE --head HEAD --format json` unsharded and as shards
+/// (`check --shard I/N` for every I, then `merge-reports`) for N = 1, 3, 7: the
+/// same exit code and the same verdict every time. Returns the exit code.
+pub fn assert_shards_agree(repo: &Path, base: &str, head: &str, args: &[&str]) -> i32 {
+    let bin = env!("CARGO_BIN_EXE_manifest-gate");
+    let revs = ["--base", base, "--head", head, "--format", "json"];
+    let run = |sub: &str, extra: &[&str]| {
+        let o = Command::new(bin)
+            .arg(sub)
+            .args(revs)
+            .args(args)
+            .args(extra)
+            .arg("--repo")
+            .arg(repo)
+            .output()
+            .expect("binary runs");
+        (
+            o.status.code().unwrap_or(-1),
+            unkeyed(&String::from_utf8_lossy(&o.stdout)),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let whole = run("check", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    for n in [1, 3, 7] {
+        let mut files = Vec::new();
+        for i in 1..=n {
+            let o = Command::new(bin)
+                .arg("check")
+                .args(["--base", base, "--head", head])
+                .args(args)
+                .args(["--shard", &format!("{i}/{n}"), "--repo"])
+                .arg(repo)
+                .output()
+                .expect("binary runs");
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "shard {i}/{n}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let f = dir.path().join(format!("shard-{i}-of-{n}.json"));
+            std::fs::write(&f, &o.stdout).unwrap();
+            files.push(f.to_string_lossy().into_owned());
+        }
+        let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+        let merged = run("merge-reports", &refs);
+        assert_eq!(
+            merged.0, whole.0,
+            "exit code, {n} shards, {base}..{head}: {}",
+            merged.2
+        );
+        assert_eq!(merged.1, whole.1, "verdict, {n} shards, {base}..{head}");
+    }
+    whole.0
+}
