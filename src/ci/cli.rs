@@ -21,7 +21,7 @@ pub struct CiArgs {
     #[arg(long)]
     pub print: bool,
     /// Which command to run on the chosen pair.
-    #[arg(long, value_parser = ["check", "diff", "comment"], default_value = "check")]
+    #[arg(long, value_parser = ["check", "diff", "comment", "merge-reports"], default_value = "check")]
     pub command: String,
     /// Further arguments for that command, after `--` (e.g. `-- --format sarif`).
     #[arg(last = true)]
