@@ -342,3 +342,39 @@ fn unrelated_histories_are_refused_unless_base_exact() {
     );
     assert!(o.code == 0 || o.code == 1, "{o:?}");
 }
+
+/// The README's GitLab `parallel:` flow: `ci -- --shard I/N` per job, then
+/// `ci --command merge-reports -- FILES`: the verdict of `ci` unsharded.
+#[test]
+fn ci_runs_the_sharded_matrix_and_the_merge() {
+    let f = fixture();
+    let root = f.dir.path();
+    git(root, &["checkout", "-q", "--detach", "incident"]);
+    let head = git(root, &["rev-parse", "HEAD"]);
+    let env = [
+        ("GITLAB_CI", "true"),
+        ("CI_PIPELINE_SOURCE", "merge_request_event"),
+        ("CI_MERGE_REQUEST_EVENT_TYPE", "detached"),
+        ("CI_MERGE_REQUEST_IID", "4"),
+        ("CI_MERGE_REQUEST_DIFF_BASE_SHA", f.c0.as_str()),
+        ("CI_COMMIT_SHA", head.as_str()),
+    ];
+    let whole = mg(root, &["ci"], &env);
+    assert_eq!(whole.code, 1, "{whole:?}");
+    let out = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for i in 1..=3 {
+        let shard = format!("{i}/3");
+        let o = mg(root, &["ci", "--", "--shard", &shard], &env);
+        assert_eq!(o.code, 0, "{o:?}");
+        let p = out.path().join(format!("shard-{i}.json"));
+        std::fs::write(&p, &o.stdout).unwrap();
+        files.push(p.to_string_lossy().into_owned());
+    }
+    let mut args = vec!["ci", "--command", "merge-reports", "--"];
+    args.extend(files.iter().map(String::as_str));
+    let merged = mg(root, &args, &env);
+    assert_eq!(merged.code, whole.code, "{merged:?}");
+    assert_eq!(merged.stdout, whole.stdout, "{merged:?}");
+    assert!(merged.stdout.contains("single-environment"), "{merged:?}");
+}
