@@ -14,7 +14,8 @@
 #                       scales the time to all of them (default 40; 0 = render them all)
 #        ARGS           extra arguments to `check` (e.g. "--shard 1/3")
 #
-# Reached overlays: an entry point (a kustomization no other one references) whose
+# Reached overlays: an entry point (a kustomization no other one references, not
+# reached through a directory symlink) whose
 # static closure (the directories its `resources`/`components`/`patches`/generator
 # paths name, recursively, symlinks resolved) holds a changed file.
 #   benches/gen-monorepo.py /tmp/mono && benches/check.sh /tmp/mono
@@ -77,6 +78,9 @@ def closure(d, seen):
 ch = [os.path.realpath(os.path.join(root, c)) for c in changed]
 for d in sorted(docs):
     if os.path.realpath(d) in refs or (docs[d].get("kind") == "Component"): continue
+    # An overlay reached through a directory symlink is the overlay it links to
+    # (manifest-gate renders it once): not a second kubectl render.
+    if os.path.islink(d): continue
     dirs = set(); closure(d, dirs)
     if any(c in dirs or any(c.startswith(x + os.sep) for x in dirs) for c in ch):
         print(os.path.relpath(d, root))
