@@ -282,6 +282,14 @@ fn argo_acceptance() {
 #[test]
 fn unrenderable_deployment_is_isolated() {
     let mut repo = topology_common::git_layout();
+    // Staging's controller substitutes variables: its deployment is rendered on
+    // its own (not the overlay's diff reused).
+    edit(
+        &mut repo,
+        "clusters/staging/apps.yaml",
+        "  prune: true\n",
+        "  prune: true\n  postBuild:\n    substitute: {cluster: staging}\n",
+    );
     edit(
         &mut repo,
         "apps/staging/kustomization.yaml",
@@ -297,6 +305,25 @@ fn unrenderable_deployment_is_isolated() {
     let (code, v) = check(&repo);
     // Decided: prod-only, judged by promotion-order (staging never showed it).
     assert_eq!(code, 1, "{v:#}");
+    // `--full` renders more, but the change still does not reach staging: the same verdict.
+    let n = repo.commits.len();
+    let full = Command::new(env!("CARGO_BIN_EXE_manifest-gate"))
+        .args(["check", "--full", "--format", "json", "--base"])
+        .args([
+            format!("c{}", n - 2),
+            "--head".into(),
+            format!("c{}", n - 1),
+        ])
+        .arg("--repo")
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        full.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&full.stderr)
+    );
     assert_eq!(touched(&v), ["prod"], "{v:#}");
     assert_eq!(rules(&v), ["promotion-order"], "{v:#}");
     let staging = v["diff"]["overlays"]

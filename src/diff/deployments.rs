@@ -116,7 +116,8 @@ fn unrenderable(
 }
 
 /// Diff the deployments of `base` (topology `tb`) and `head` (topology `th`).
-/// `changed`: the paths that differ (`None`: render everything at both sides).
+/// `changed`: the paths that differ (`None`: unknown, render everything at both
+/// sides and treat every unrenderable deployment as reached).
 pub fn diff_deployments(
     base: &dyn Source,
     head: &dyn Source,
@@ -155,7 +156,9 @@ pub fn diff_deployments(
     let to_render: Vec<&Deployment> = hd
         .iter()
         .filter(|(k, _)| !failed.contains(*k))
-        .filter(|(k, d)| needs_head(d, base_r.get(*k), changed))
+        // `--full` re-renders every deployment at head; the changed paths still
+        // decide which unrenderable ones the change reaches.
+        .filter(|(k, d)| opts.full || needs_head(d, base_r.get(*k), changed))
         .map(|(_, d)| *d)
         .collect();
     let mut head_r: BTreeMap<Key, Rendered> = BTreeMap::new();

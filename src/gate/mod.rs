@@ -324,11 +324,9 @@ fn with_deployments(
     report: &mut DiffReport,
     sides: &mut RenderedSides,
 ) -> Result<()> {
-    let changed: Option<BTreeSet<String>> = if opts.full {
-        None
-    } else {
-        Some(revision::changed_paths(&s.changed))
-    };
+    // Known even with `--full` (which re-renders every deployment at head): they
+    // decide which unrenderable deployments the change reaches, as for overlays.
+    let changed: Option<BTreeSet<String>> = Some(revision::changed_paths(&s.changed));
     topology::merge_deployments(
         &s.base,
         &s.head,
