@@ -16,6 +16,7 @@ pub mod hook;
 pub mod kustomize;
 pub mod model;
 pub mod policy;
+pub mod progress;
 pub mod report;
 pub mod source;
 pub mod topology;

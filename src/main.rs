@@ -186,6 +186,15 @@ struct RevArgs {
     limits: LimitArgs,
     #[command(flatten)]
     fetch: FetchArgs,
+    /// Show progress on standard error even when it is not a terminal or `CI` is
+    /// set (then as plain lines, one when each phase starts and ends).
+    #[arg(long)]
+    verbose: bool,
+    /// Print where the run's time went (resolve and configuration, GitOps topology,
+    /// discover and closure, render and diff, deployments, rules, output) on
+    /// standard error.
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(clap::Args)]
@@ -219,10 +228,6 @@ struct CheckArgs {
     /// resource is judged as an addition; single-environment and promotion-order do not run.
     #[arg(long)]
     all: bool,
-    /// Print where the run's time went (resolve, render and diff, deployments, rules,
-    /// output) on standard error.
-    #[arg(long)]
-    timings: bool,
 }
 
 #[derive(clap::Args)]
@@ -297,6 +302,10 @@ struct RenderArgs {
     limits: LimitArgs,
     #[command(flatten)]
     fetch: FetchArgs,
+    /// With --all: show progress on standard error even when it is not a terminal
+    /// or `CI` is set (then as plain lines).
+    #[arg(long)]
+    verbose: bool,
 }
 
 fn parse_load_restrictor(s: &str) -> std::result::Result<LoadRestrictor, String> {
@@ -412,7 +421,15 @@ fn cmd_render(a: RenderArgs) -> Result<ExitCode> {
     if a.all {
         let out = a.out.ok_or_else(|| Error::msg("--all needs --out OUT"))?;
         let renderer = Renderer::new(src.as_ref(), opts).with_remotes(remotes);
-        let failures = gate::render_all(src.as_ref(), &renderer, &rel, &out, a.renderer)?;
+        let progress = gate::progress::stderr(a.verbose);
+        let failures = gate::render_all(
+            src.as_ref(),
+            &renderer,
+            &rel,
+            &out,
+            a.renderer,
+            progress.as_ref(),
+        )?;
         for f in &failures {
             let dir = if f.dir.is_empty() { "." } else { &f.dir };
             let line = format!("{dir}: {}", f.error);
@@ -507,18 +524,28 @@ fn gate_options(revs: &RevArgs, config: Option<PathBuf>) -> gate::Options {
         render: revs.limits.options(),
         fetch: revs.fetch.options(),
         full: revs.full,
+        progress: gate::progress::stderr(revs.verbose),
         ..Default::default()
     }
 }
 
 fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
+    let timings = a.revs.timings.then(gate::Timings::default);
+    let started = std::time::Instant::now();
     let root = repo_root(a.revs.repo.as_deref())?;
-    let opts = gate_options(&a.revs, a.config);
+    let mut opts = gate_options(&a.revs, a.config);
+    opts.timings = timings.clone();
     // Refuse a format that does not apply before the (slow) rendering.
     report::diff_format(a.format)?;
     let base = judged_base(&root, &a.revs)?;
-    let rep = gate::diff(&root, &base, &a.revs.head, &opts)?;
-    emit(&report::render_report(&rep, a.format))?;
+    let rep = gate::diff(&root, &base, &a.revs.head, &opts);
+    if let Ok(rep) = &rep {
+        emit(&report::render_report(rep, a.format))?;
+    }
+    if let Some(tm) = &timings {
+        print_timings(tm, started.elapsed());
+    }
+    rep?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -536,7 +563,7 @@ fn print_timings(tm: &gate::Timings, total: std::time::Duration) {
 }
 
 fn cmd_check(a: CheckArgs) -> Result<ExitCode> {
-    let timings = a.timings.then(gate::Timings::default);
+    let timings = a.revs.timings.then(gate::Timings::default);
     let started = std::time::Instant::now();
     let checked = (|| {
         let root = repo_root(a.revs.repo.as_deref())?;
@@ -597,9 +624,12 @@ fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
             std::env::var(k).ok()
         })?)
     };
+    let timings = a.revs.timings.then(gate::Timings::default);
+    let started = std::time::Instant::now();
     let checked = (|| {
         let root = repo_root(a.revs.repo.as_deref())?;
-        let opts = gate_options(&a.revs, a.config.clone());
+        let mut opts = gate_options(&a.revs, a.config.clone());
+        opts.timings = timings.clone();
         let base = judged_base(&root, &a.revs)?;
         gate::check(&root, &base, &a.revs.head, &opts)
     })();
@@ -643,6 +673,9 @@ fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
                 t.describe()
             ))?;
         }
+    }
+    if let Some(tm) = &timings {
+        print_timings(tm, started.elapsed());
     }
     // Could not decide: the comment says so, and the run exits 2 with the cause.
     let outcome = checked?;

@@ -7,6 +7,7 @@
 //! stage's entry point; each is called from here.
 
 mod config;
+pub mod progress;
 mod render;
 pub mod topology;
 
@@ -47,6 +48,8 @@ pub struct Options {
     /// `check --all`: audit the whole head state (every rendered resource an
     /// addition); the rules that compare environments do not run.
     pub all: bool,
+    /// Told as overlays render (`--verbose`, a terminal: [`progress::stderr`]).
+    pub progress: Option<crate::progress::Progress>,
 }
 
 impl Options {
@@ -78,6 +81,7 @@ impl Options {
                     Vec::new()
                 }))
             })),
+            progress: self.progress.clone(),
         })
     }
 }
@@ -283,12 +287,18 @@ pub fn diff_revisions(
 /// `manifest-gate diff`: the rendered diff, overlays labelled with the
 /// environments the configuration assigns.
 pub fn diff(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<DiffReport> {
+    let (tm, mut t) = (opts.timings.as_ref(), std::time::Instant::now());
     let s = open_sides(repo, base, head, &opts.render)?;
     let loaded = load_config(&s.base, base, opts.config.as_deref())?;
+    lap(tm, "resolve and configuration", &mut t);
     let topo = Topologies::discover(&s, &loaded.config)?;
-    let dopts = opts.diff_options(&s, &loaded.config, None)?;
+    lap(tm, "GitOps topology", &mut t);
+    let mut dopts = opts.diff_options(&s, &loaded.config, None)?;
+    let split = progress::Split::watch(tm, &mut dopts.progress);
     let (mut report, mut sides) = run_diff(&s, &dopts)?;
+    split.lap(tm, &mut t);
     with_deployments(&s, topo, &dopts, &mut report, &mut sides)?;
+    lap(tm, "GitOps deployments", &mut t);
     decided(&mut report)?;
     policy::set_environments(&loaded.config, &mut report);
     diff::ignore::apply(&mut report, &loaded.config.ignore);
@@ -306,13 +316,14 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<Chec
         .transpose()?;
     lap(tm, "GitOps topology", &mut t);
     let needs = topo.as_ref().map(|t| counterparts(&loaded.config, t));
-    let dopts = opts.diff_options(&s, &loaded.config, needs)?;
+    let mut dopts = opts.diff_options(&s, &loaded.config, needs)?;
+    let split = progress::Split::watch(tm, &mut dopts.progress);
     let (mut report, mut sides) = if opts.all {
         run_audit(&s, &dopts)?
     } else {
         run_diff(&s, &dopts)?
     };
-    lap(tm, "discover, closure, render, diff", &mut t);
+    split.lap(tm, &mut t);
     if let Some(topo) = topo {
         with_deployments(&s, topo, &dopts, &mut report, &mut sides)?;
     }
