@@ -4,7 +4,8 @@
 //! Stages, following the data: [`source`] → [`kustomize`] → [`diff`] → [`policy`]
 //! → [`report`] → [`forge`]; [`gate`] drives them in that order. A stage never
 //! imports a later one. Types that cross stages live in [`model`],
-//! [`diagnostic`] and [`error`]. See ARCHITECTURE.md.
+//! [`diagnostic`] and [`error`]; a stage reports its progress through [`progress`].
+//! See ARCHITECTURE.md.
 
 pub mod ci;
 pub mod diagnostic;
@@ -16,6 +17,7 @@ pub mod hook;
 pub mod kustomize;
 pub mod model;
 pub mod policy;
+pub mod progress;
 pub mod report;
 pub mod source;
 pub mod topology;

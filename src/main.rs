@@ -189,6 +189,15 @@ struct RevArgs {
     limits: LimitArgs,
     #[command(flatten)]
     fetch: FetchArgs,
+    /// Show progress on standard error even when it is not a terminal or `CI` is
+    /// set (then as plain lines, one when each phase starts and ends).
+    #[arg(long)]
+    verbose: bool,
+    /// Print where the run's time went (resolve and configuration, GitOps topology,
+    /// discover and closure, render and diff, deployments, rules, output) on
+    /// standard error.
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(clap::Args)]
@@ -222,10 +231,6 @@ struct CheckArgs {
     /// resource is judged as an addition; single-environment and promotion-order do not run.
     #[arg(long)]
     all: bool,
-    /// Print where the run's time went (resolve, render and diff, deployments, rules,
-    /// output) on standard error.
-    #[arg(long)]
-    timings: bool,
     /// Render only shard I of N of the overlays (by a stable hash of their paths; a CI
     /// matrix runs 1/N ... N/N) and print the shard file (JSON) on standard output
     /// instead of a verdict; `merge-reports` judges the change from all N files.
@@ -319,6 +324,10 @@ struct RenderArgs {
     limits: LimitArgs,
     #[command(flatten)]
     fetch: FetchArgs,
+    /// With --all: show progress on standard error even when it is not a terminal
+    /// or `CI` is set (then as plain lines).
+    #[arg(long)]
+    verbose: bool,
 }
 
 fn parse_load_restrictor(s: &str) -> std::result::Result<LoadRestrictor, String> {
@@ -449,7 +458,15 @@ fn cmd_render(a: RenderArgs) -> Result<ExitCode> {
     if a.all {
         let out = a.out.ok_or_else(|| Error::msg("--all needs --out OUT"))?;
         let renderer = Renderer::new(src.as_ref(), opts).with_remotes(remotes);
-        let failures = gate::render_all(src.as_ref(), &renderer, &rel, &out, a.renderer)?;
+        let progress = gate::progress::stderr(a.verbose);
+        let failures = gate::render_all(
+            src.as_ref(),
+            &renderer,
+            &rel,
+            &out,
+            a.renderer,
+            progress.as_ref(),
+        )?;
         for f in &failures {
             let dir = if f.dir.is_empty() { "." } else { &f.dir };
             let line = format!("{dir}: {}", f.error);
@@ -544,18 +561,28 @@ fn gate_options(revs: &RevArgs, config: Option<PathBuf>) -> gate::Options {
         render: revs.limits.options(),
         fetch: revs.fetch.options(),
         full: revs.full,
+        progress: gate::progress::stderr(revs.verbose),
         ..Default::default()
     }
 }
 
 fn cmd_diff(a: DiffArgs) -> Result<ExitCode> {
+    let timings = a.revs.timings.then(gate::Timings::default);
+    let started = std::time::Instant::now();
     let root = repo_root(a.revs.repo.as_deref())?;
-    let opts = gate_options(&a.revs, a.config);
+    let mut opts = gate_options(&a.revs, a.config);
+    opts.timings = timings.clone();
     // Refuse a format that does not apply before the (slow) rendering.
     report::diff_format(a.format)?;
     let base = judged_base(&root, &a.revs)?;
-    let rep = gate::diff(&root, &base, &a.revs.head, &opts)?;
-    emit(&report::render_report(&rep, a.format))?;
+    let rep = gate::diff(&root, &base, &a.revs.head, &opts);
+    if let Ok(rep) = &rep {
+        emit(&report::render_report(rep, a.format))?;
+    }
+    if let Some(tm) = &timings {
+        print_timings(tm, started.elapsed());
+    }
+    rep?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -611,7 +638,7 @@ fn cmd_check(a: CheckArgs, from_shards: Vec<PathBuf>) -> Result<ExitCode> {
     if let Some(shard) = a.shard {
         return cmd_shard(&a, shard);
     }
-    let timings = a.timings.then(gate::Timings::default);
+    let timings = a.revs.timings.then(gate::Timings::default);
     let started = std::time::Instant::now();
     let checked = (|| {
         let root = repo_root(a.revs.repo.as_deref())?;
@@ -673,10 +700,13 @@ fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
             std::env::var(k).ok()
         })?)
     };
+    let timings = a.revs.timings.then(gate::Timings::default);
+    let started = std::time::Instant::now();
     let checked = (|| {
         let root = repo_root(a.revs.repo.as_deref())?;
         let mut opts = gate_options(&a.revs, a.config.clone());
         opts.from_shards = a.from_shards.clone();
+        opts.timings = timings.clone();
         let base = judged_base(&root, &a.revs)?;
         gate::check(&root, &base, &a.revs.head, &opts)
     })();
@@ -720,6 +750,9 @@ fn cmd_comment(a: CommentArgs) -> Result<ExitCode> {
                 t.describe()
             ))?;
         }
+    }
+    if let Some(tm) = &timings {
+        print_timings(tm, started.elapsed());
     }
     // Could not decide: the comment says so, and the run exits 2 with the cause.
     let outcome = checked?;

@@ -209,7 +209,14 @@ fn timings_name_each_phase_on_stderr_and_leave_stdout_alone() {
     assert_eq!(json(&plain), json(&timed));
     assert_eq!(plain.status.code(), timed.status.code());
     let err = String::from_utf8_lossy(&timed.stderr);
-    for phase in ["resolve", "render, diff", "rules", "output", "total"] {
+    for phase in [
+        "resolve",
+        "discover and closure",
+        "render and diff",
+        "rules",
+        "output",
+        "total",
+    ] {
         assert!(
             err.lines()
                 .any(|l| l.starts_with("timings: ") && l.contains(phase)),

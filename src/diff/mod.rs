@@ -30,6 +30,7 @@ use crate::error::Result;
 use crate::kustomize::closure::Closures;
 use crate::kustomize::kustomization::FILE_NAMES;
 use crate::kustomize::{Mode, RenderOptions, Rendered};
+use crate::progress::Progress;
 use crate::source::{file_name, parent, Source};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,6 +55,8 @@ pub struct DiffOptions {
     /// Render at base only the overlays the change reaches (by static closure)
     /// and those this asks for (`None`: render every overlay at base).
     pub base_needs: Option<BaseNeeds>,
+    /// Told as each overlay renders (`None`: nobody listens).
+    pub progress: Option<Progress>,
 }
 
 /// The base renders the later stages need besides the reached overlays (the
@@ -111,13 +114,29 @@ pub fn resolved_changes(
         .collect()
 }
 
+/// The progress phases of the renders at each side.
+const BASE: &str = "rendering overlays at base";
+const HEAD: &str = "rendering overlays at head";
+
 /// The render of each overlay of one side: its resources, or why it fails.
 type Renders = BTreeMap<String, Result<Rendered>>;
 
 /// Render `dirs` in parallel. Errors are kept as they are: the outcome names
-/// the overlay and the side.
-fn render_all(dirs: &[String], render: &RenderFn) -> Renders {
-    dirs.par_iter().map(|d| (d.clone(), render(d))).collect()
+/// the overlay and the side. Each render is an item of `phase` for `p`.
+fn render_all(
+    dirs: &[String],
+    render: &RenderFn,
+    p: Option<&Progress>,
+    phase: &'static str,
+) -> Renders {
+    Progress::phase(p, phase, dirs.len(), |done| {
+        let one = |d: &String| {
+            let r = render(d);
+            done();
+            (d.clone(), r)
+        };
+        dirs.par_iter().map(one).collect()
+    })
 }
 
 /// Diff the overlays of two sources. `changed`: the paths that differ between
@@ -164,10 +183,14 @@ pub fn diff_sources(
                 in_head: &head_set,
                 new_at_head: &new_at_head,
                 changed: c,
+                progress: opts.progress.as_ref(),
             };
             render_reached(&reach, &base_todo, needs, render_base)
         }
-        _ => (render_all(&base_todo, render_base), BTreeSet::new()),
+        _ => (
+            render_all(&base_todo, render_base, opts.progress.as_ref(), BASE),
+            BTreeSet::new(),
+        ),
     };
     // Head renders: new overlays, and those whose inputs changed, compared
     // after resolving symlinks on both sides. An overlay that does not render
@@ -183,7 +206,7 @@ pub fn diff_sources(
         })
         .cloned()
         .collect();
-    let head_r = render_all(&to_render, render_head);
+    let head_r = render_all(&to_render, render_head, opts.progress.as_ref(), HEAD);
 
     let all: BTreeSet<&String> = base_overlays.iter().chain(head_overlays.iter()).collect();
     let (mut base_r, mut head_r) = (base_r, head_r);
@@ -281,6 +304,8 @@ struct Reach<'a> {
     new_at_head: &'a [&'a String],
     /// The changed paths, resolved through symlinks.
     changed: &'a BTreeSet<String>,
+    /// Told as each overlay renders.
+    progress: Option<&'a Progress>,
 }
 
 /// Render at base the overlays of `todo` that the change reaches at either
@@ -311,7 +336,7 @@ fn render_reached(
             .filter(|o| todo_set.contains(o)),
     );
     let first: Vec<String> = first.into_iter().collect();
-    let done = render_all(&first, render);
+    let done = render_all(&first, render, r.progress, BASE);
     let unreached = todo
         .iter()
         .filter(|o| !done.contains_key(*o))

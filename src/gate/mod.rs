@@ -7,6 +7,7 @@
 //! stage's entry point; each is called from here.
 
 mod config;
+pub mod progress;
 mod render;
 pub mod topology;
 
@@ -51,6 +52,8 @@ pub struct Options {
     /// `merge-reports`: serve every render from these shard files (`check
     /// --shard` of the same change) instead of rendering.
     pub from_shards: Vec<PathBuf>,
+    /// Told as overlays render (`--verbose`, a terminal: [`progress::stderr`]).
+    pub progress: Option<crate::progress::Progress>,
 }
 
 impl Options {
@@ -82,6 +85,7 @@ impl Options {
                     Vec::new()
                 }))
             })),
+            progress: self.progress.clone(),
         })
     }
 }
@@ -357,12 +361,18 @@ pub fn diff_revisions(
 /// `manifest-gate diff`: the rendered diff, overlays labelled with the
 /// environments the configuration assigns.
 pub fn diff(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<DiffReport> {
+    let (tm, mut t) = (opts.timings.as_ref(), std::time::Instant::now());
     let s = open_sides(repo, base, head, &opts.render)?;
     let loaded = load_config(&s.base, base, opts.config.as_deref())?;
+    lap(tm, "resolve and configuration", &mut t);
     let topo = Topologies::discover(&s, &loaded.config)?;
-    let dopts = opts.diff_options(&s, &loaded.config, None)?;
+    lap(tm, "GitOps topology", &mut t);
+    let mut dopts = opts.diff_options(&s, &loaded.config, None)?;
+    let split = progress::Split::watch(tm, &mut dopts.progress);
     let (mut report, mut sides) = run_diff(&s, &dopts, Serve::Render)?;
+    split.lap(tm, &mut t);
     with_deployments(&s, topo, &dopts, &mut report, &mut sides)?;
+    lap(tm, "GitOps deployments", &mut t);
     decided(&mut report)?;
     policy::set_environments(&loaded.config, &mut report);
     diff::ignore::apply(&mut report, &loaded.config.ignore);
@@ -424,9 +434,10 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<Chec
         s,
         loaded,
         topo,
-        dopts,
+        mut dopts,
     } = prepare(repo, base, head, opts)?;
     let mut t = std::time::Instant::now();
+    let split = progress::Split::watch(tm, &mut dopts.progress);
     let replay = if opts.from_shards.is_empty() {
         None
     } else {
@@ -441,7 +452,7 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<Chec
     if let Some(r) = &replay {
         r.finish()?;
     }
-    lap(tm, "discover, closure, render, diff", &mut t);
+    split.lap(tm, &mut t);
     if let Some(topo) = topo {
         with_deployments(&s, topo, &dopts, &mut report, &mut sides)?;
     }

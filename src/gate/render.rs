@@ -3,6 +3,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::kustomize::{self, Mode, Renderer};
+use crate::progress::Progress;
 use crate::source::Source;
 use rayon::prelude::*;
 use std::path::Path;
@@ -17,13 +18,15 @@ pub struct RenderFailure {
 }
 
 /// Render every kustomization (not Components) under `under` into `out`; the
-/// failures, in directory order (empty when all rendered).
+/// failures, in directory order (empty when all rendered). Each kustomization
+/// rendered is an item of `progress`.
 pub fn render_all(
     src: &dyn Source,
     renderer: &Renderer,
     under: &str,
     out: &Path,
     mode: Mode,
+    progress: Option<&Progress>,
 ) -> Result<Vec<RenderFailure>> {
     let dirs = kustomize::discover::kustomization_dirs(src, under)?;
     let io = |p: &Path, e: std::io::Error| {
@@ -39,15 +42,18 @@ pub fn render_all(
         }
         std::fs::write(&path, text).map_err(|e| io(&path, e))
     };
-    Ok(dirs
-        .par_iter()
-        .filter_map(|d| {
-            let r = kustomize::render_with(renderer, &d.dir, mode)
-                .and_then(|r| write(&d.dir, r.to_yaml()));
-            r.err().map(|error| RenderFailure {
-                dir: d.dir.clone(),
-                error,
+    let phase = "rendering kustomizations";
+    Ok(Progress::phase(progress, phase, dirs.len(), |done| {
+        dirs.par_iter()
+            .filter_map(|d| {
+                let r = kustomize::render_with(renderer, &d.dir, mode)
+                    .and_then(|r| write(&d.dir, r.to_yaml()));
+                done();
+                r.err().map(|error| RenderFailure {
+                    dir: d.dir.clone(),
+                    error,
+                })
             })
-        })
-        .collect())
+            .collect()
+    }))
 }
