@@ -34,6 +34,8 @@ pub const FORMAT: u32 = 1;
 pub const MAX_SHARDS: u32 = 1024;
 /// The largest shard file read back (2 GiB).
 pub const MAX_FILE_BYTES: u64 = 2 << 30;
+/// The most bytes of all the shard files of one merge together (4 GiB).
+pub const MAX_TOTAL_BYTES: u64 = 4 << 30;
 
 /// One shard of `count`: `index` in `1..=count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -308,20 +310,25 @@ fn file_error(path: &Path, msg: impl std::fmt::Display) -> Error {
     Error::msg(format!("shard file {}: {msg}", path.display())).kind(ErrorKind::Config)
 }
 
-/// Read one shard file within [`MAX_FILE_BYTES`].
-fn read_shard(path: &Path) -> Result<ShardFile> {
+/// Read one shard file within [`MAX_FILE_BYTES`] and what is left of
+/// [`MAX_TOTAL_BYTES`] (`left`, reduced by its size).
+fn read_shard(path: &Path, left: &mut u64) -> Result<ShardFile> {
     use std::io::Read;
     let f = std::fs::File::open(path).map_err(|e| file_error(path, e))?;
+    let limit = MAX_FILE_BYTES.min(*left);
     let mut bytes = Vec::new();
-    f.take(MAX_FILE_BYTES + 1)
+    f.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| file_error(path, e))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
+    if bytes.len() as u64 > limit {
         return Err(file_error(
             path,
-            format!("larger than the limit of {MAX_FILE_BYTES} bytes"),
+            format!(
+                "larger than the limit of {MAX_FILE_BYTES} bytes per file and {MAX_TOTAL_BYTES} bytes for all"
+            ),
         ));
     }
+    *left -= bytes.len() as u64;
     serde_json::from_slice(&bytes).map_err(|e| file_error(path, format!("not a shard file: {e}")))
 }
 
@@ -333,8 +340,12 @@ impl Replay {
         let mut count = None;
         let mut seen = BTreeSet::new();
         let mut entries = HashMap::new();
+        let mut left = MAX_TOTAL_BYTES;
         for (i, path) in paths.iter().enumerate() {
-            let f = read_shard(path)?;
+            if paths[..i].contains(path) {
+                return Err(file_error(path, "is given twice"));
+            }
+            let f = read_shard(path, &mut left)?;
             if f.manifest_gate_shard != FORMAT || f.tool != env!("CARGO_PKG_VERSION") {
                 return Err(file_error(
                     path,
