@@ -147,7 +147,16 @@ fn tree() -> impl Strategy<Value = Node> {
     scalar().prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(|v| node(Value::Seq(v))),
-            prop::collection::vec((tricky_string(), inner), 0..6).prop_map(|kv| {
+            // Not the key `<<`: kubectl (go-yaml) emits it plain and reads it back as
+            // a merge key, so no emitter round-trips it (ours refuses it on input).
+            prop::collection::vec(
+                (
+                    tricky_string().prop_filter("not a merge key", |k| k != "<<"),
+                    inner
+                ),
+                0..6,
+            )
+            .prop_map(|kv| {
                 let mut m = Map::new();
                 for (k, v) in kv {
                     m.insert(k, v);
