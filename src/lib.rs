@@ -6,6 +6,7 @@
 //! imports a later one. Types that cross stages live in [`model`],
 //! [`diagnostic`] and [`error`]. See ARCHITECTURE.md.
 
+pub mod alloc;
 pub mod ci;
 pub mod diagnostic;
 pub mod diff;

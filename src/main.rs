@@ -308,6 +308,7 @@ fn parse_load_restrictor(s: &str) -> std::result::Result<LoadRestrictor, String>
 }
 
 fn main() -> ExitCode {
+    manifest_gate::alloc::tune();
     // The Rego worker (a child of `check`, bounded in memory and time): not a
     // command of the user interface.
     if std::env::args_os().nth(1).as_deref()
