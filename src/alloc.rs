@@ -21,9 +21,13 @@ pub fn tune() {
         // SAFETY: mi_option_set only stores the value; ALLOW_THP is a valid option.
         unsafe { libmimalloc_sys::mi_option_set(ALLOW_THP, 0) };
         // mimalloc disables THP for the process only at its own start (before
-        // `main`, from the variable): do what it would have done.
+        // `main`, from the variable): do what it would have done. Inherited by
+        // child processes (the external kustomize, the Rego worker).
+        #[cfg(target_os = "linux")]
         // SAFETY: PR_SET_THP_DISABLE takes no pointers; failure leaves THP as it was.
-        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1 as libc::c_ulong, 0, 0, 0) };
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1 as libc::c_ulong, 0, 0, 0)
+        };
     }
     if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_none() {
         // SAFETY: as above; 0 commits arena memory on demand.
