@@ -7,6 +7,7 @@
 //! [`diagnostic`] and [`error`]; a stage reports its progress through [`progress`].
 //! See ARCHITECTURE.md.
 
+pub mod alloc;
 pub mod ci;
 pub mod diagnostic;
 pub mod diff;

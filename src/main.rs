@@ -338,21 +338,8 @@ fn parse_load_restrictor(s: &str) -> std::result::Result<LoadRestrictor, String>
     }
 }
 
-/// No transparent huge pages for this process: mimalloc asks for them
-/// (`madvise`), and the kernel then zeroes 2 MiB for each first touch of a
-/// fresh arena: 40% of a one-overlay `check`'s CPU time and a third of its
-/// peak RSS on the 2,000-overlay monorepo went to that.
-fn no_huge_pages() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_THP_DISABLE takes plain integers and only sets a flag of
-    // the calling process; a failure (old kernel) leaves the default.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-    }
-}
-
 fn main() -> ExitCode {
-    no_huge_pages();
+    manifest_gate::alloc::tune();
     // The Rego worker (a child of `check`, bounded in memory and time): not a
     // command of the user interface.
     if std::env::args_os().nth(1).as_deref()
