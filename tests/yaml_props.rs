@@ -178,6 +178,9 @@ proptest! {
 
     #[test]
     fn yamlish_text_never_panics_and_round_trips(s in yamlish()) {
+        // U+0085 (NEL) is folded as kustomize's JSON-to-YAML step folds it
+        // (`fold_nel`, kubectl-exact): by design not a round trip.
+        prop_assume!(!s.contains('\u{85}'));
         for opts in [ParseOptions::resource(), ParseOptions::kustomization()] {
             if let Ok(docs) = parse_stream(&s, "p.yaml", &opts) {
                 let refs: Vec<&Node> = docs.iter().collect();
