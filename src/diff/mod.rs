@@ -158,10 +158,18 @@ pub fn diff_sources(
     };
     // One time budget for every walk of the run.
     let walk = crate::kustomize::discover::WalkLimits::default();
-    let base_overlays = discover_with(base, &walk)?.overlays();
+    // Discovery computes each kustomization's closure step, kept for deciding
+    // reach; at head each step is taken from base when the change cannot
+    // alter it (only file contents changed, no kustomization file).
+    let cb = Closures::new(base);
+    let ch = match changed {
+        Some(c) if Closures::reusable(base, head, c) => Closures::reusing(head, &cb, c),
+        _ => Closures::new(head),
+    };
+    let base_overlays = cb.discover(&walk)?.overlays();
     let head_overlays = match changed {
         Some(c) if c.is_empty() => base_overlays.clone(),
-        _ => discover_with(head, &walk)?.overlays(),
+        _ => ch.discover(&walk)?.overlays(),
     };
     let excluded = |o: &String| outcome::is_excluded(opts.exclude.as_ref(), o);
     let base_todo: Vec<String> = base_overlays
@@ -178,8 +186,8 @@ pub fn diff_sources(
                 .filter(|o| !excluded(o) && !base_overlays.contains(o))
                 .collect();
             let reach = Reach {
-                base,
-                head,
+                base: &cb,
+                head: &ch,
                 in_head: &head_set,
                 new_at_head: &new_at_head,
                 changed: c,
@@ -296,8 +304,9 @@ pub fn audit(overlays: &mut [OverlayDiff], sides: &mut RenderedSides, opts: &Dif
 
 /// What decides which overlays a change reaches.
 struct Reach<'a> {
-    base: &'a dyn Source,
-    head: &'a dyn Source,
+    /// Closure steps at each revision.
+    base: &'a Closures<'a>,
+    head: &'a Closures<'a>,
     /// The overlays at head.
     in_head: &'a BTreeSet<&'a String>,
     /// The overlays new at head (always rendered at head; their counterparts are needed).
@@ -317,12 +326,11 @@ fn render_reached(
     needs: &BaseNeeds,
     render: &RenderFn,
 ) -> (Renders, BTreeSet<String>) {
-    let (cb, ch) = (Closures::new(r.base), Closures::new(r.head));
     let reached: BTreeSet<String> = todo
         .par_iter()
         .filter(|o| {
-            let h = r.in_head.contains(*o).then_some(&ch);
-            outcome::reaches_cached(&cb, h, o, r.changed)
+            let h = r.in_head.contains(*o).then_some(r.head);
+            outcome::reaches_cached(r.base, h, o, r.changed)
         })
         .cloned()
         .collect();

@@ -68,8 +68,7 @@ pub fn reaches_cached(
     dir: &str,
     changed: &BTreeSet<String>,
 ) -> bool {
-    base.closure(dir).reached_by(changed)
-        || head.is_some_and(|h| h.closure(dir).reached_by(changed))
+    base.reaches(dir, changed) || head.is_some_and(|h| h.reaches(dir, changed))
 }
 
 /// Whether an overlay directory is excluded: `globs` match it or one of its

@@ -186,6 +186,17 @@ fn counterparts(cfg: &crate::policy::Config, topo: &Topologies) -> diff::BaseNee
     }))
 }
 
+/// Build the embedded tables rendering and schema validation use, on a
+/// thread of their own: reading the revisions and the topology scan run on
+/// one core, so this costs no wall time (tens of milliseconds otherwise spent
+/// at the first render and the first validation).
+fn warm() {
+    std::thread::spawn(|| {
+        crate::kustomize::warm();
+        crate::policy::schema::builtin::warm();
+    });
+}
+
 /// The GitOps deployments at both revisions ([`topology::discover`]), found
 /// once: the counterparts and the deployments' diff both need them.
 pub(crate) struct Topologies {
@@ -218,7 +229,9 @@ fn open_sides(repo: &Path, base: &str, head: &str, render: &RenderOptions) -> Re
     let head_rev = revision::resolve(&root, head, "head")?;
     let max = render.limits.max_file_bytes as u64;
     let base_src = GitSource::open_commit_id(&root, &base_rev.id)?.with_max_file_bytes(max);
-    let head_src = GitSource::open_commit_id(&root, &head_rev.id)?.with_max_file_bytes(max);
+    let head_src = GitSource::open_commit_id(&root, &head_rev.id)?
+        .with_max_file_bytes(max)
+        .sharing_blobs_with(&base_src);
     let changed = revision::changed_files(&root, &base_rev.id, &head_rev.id)?;
     Ok(Sides {
         root,
@@ -430,6 +443,7 @@ pub fn shard(
 /// `opts.from_shards`, from the renders of `check --shard`: `merge-reports`).
 pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<CheckOutcome> {
     let tm = opts.timings.as_ref();
+    warm();
     let Prepared {
         s,
         loaded,

@@ -66,21 +66,46 @@ fn under(path: &str, dir: &str) -> bool {
 /// directory alone, so it is computed once per source however many overlays
 /// share it ([`Closures`]).
 #[derive(Debug, Default)]
-struct Step {
+pub(crate) struct Step {
     /// The directory's own path with the links followed to it.
     trace: Vec<String>,
     /// Its symlink-free path.
-    phys: String,
+    pub(crate) phys: String,
+    /// Its kustomization file, when it has one.
+    pub(crate) file: Option<String>,
+    /// `kind: Component`.
+    pub(crate) component: bool,
+    /// The symlink-free path of every `resources`/`bases`/`components`/plugin
+    /// entry (what makes another kustomization "referenced").
+    pub(crate) refs: Vec<String>,
     /// Paths named (with their traces), in order.
     paths: Vec<String>,
     /// Directories read as a whole.
     trees: Vec<String>,
     /// Remote references, as written.
     remote: Vec<String>,
+    /// Plugin configuration files read to find the paths they name (with
+    /// their traces): besides the kustomization file, the only file contents
+    /// the step depends on.
+    configs: Vec<String>,
     /// Its kustomization file cannot be read or parsed, or a plugin configuration.
     unknown: bool,
     /// Kustomization directories to follow, in order.
     children: Vec<String>,
+}
+
+impl Step {
+    /// Whether a change to `changed` reaches what this step names besides
+    /// its own trace (the checks of [`Closure::reached_by`], for one step).
+    fn reached_by(&self, d: &str, changed: &BTreeSet<String>) -> bool {
+        self.unknown
+            || self.paths.iter().any(|p| changed.contains(p))
+            || changed.iter().any(|c| {
+                self.trees.iter().any(|t| under(c, t))
+                    || (FILE_NAMES.contains(&file_name(c))
+                        && (parent(c) == d || parent(c) == self.phys))
+            })
+    }
 }
 
 /// Static closures of one source, each directory's part computed once: for the
@@ -88,6 +113,10 @@ struct Step {
 pub struct Closures<'a> {
     src: &'a dyn Source,
     steps: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<Step>>>,
+    /// The other revision's closures and the paths changed between the two,
+    /// when the change only modifies the contents of files that stay regular
+    /// files and are not kustomization files ([`Closures::reusing`]).
+    reuse: Option<(&'a Closures<'a>, &'a BTreeSet<String>)>,
 }
 
 impl<'a> Closures<'a> {
@@ -96,10 +125,46 @@ impl<'a> Closures<'a> {
         Closures {
             src,
             steps: Default::default(),
+            reuse: None,
         }
     }
 
-    fn step(&self, d: &str) -> std::sync::Arc<Step> {
+    /// An empty cache over `src` that takes each step from `other` (the
+    /// other revision) unless one of the plugin configurations it read is in
+    /// `changed`. Only sound when every path of `changed` is a regular file
+    /// (not a symlink) at both revisions and none is a kustomization file:
+    /// then every listing, entry kind, symlink and kustomization file is the
+    /// same at both, and a step depends on nothing else. The caller checks
+    /// that ([`Closures::reusable`]).
+    pub fn reusing(
+        src: &'a dyn Source,
+        other: &'a Closures<'a>,
+        changed: &'a BTreeSet<String>,
+    ) -> Closures<'a> {
+        Closures {
+            reuse: Some((other, changed)),
+            ..Closures::new(src)
+        }
+    }
+
+    /// Whether [`Closures::reusing`] is sound between `a` and `b` for the raw
+    /// changed paths `changed` (as git reports them): each is a regular,
+    /// non-link file at both revisions, and none is a kustomization file.
+    pub fn reusable(a: &dyn Source, b: &dyn Source, changed: &BTreeSet<String>) -> bool {
+        changed.iter().all(|p| {
+            !FILE_NAMES.contains(&file_name(p))
+                && [a, b].iter().all(|s| {
+                    s.entry(p).ok().flatten() == Some(EntryKind::File) && s.trace(p) == [p.as_str()]
+                })
+        })
+    }
+
+    /// The source the closures are of.
+    pub fn source(&self) -> &'a dyn Source {
+        self.src
+    }
+
+    pub(crate) fn step(&self, d: &str) -> std::sync::Arc<Step> {
         use std::sync::PoisonError;
         if let Some(s) = self
             .steps
@@ -109,12 +174,58 @@ impl<'a> Closures<'a> {
         {
             return s.clone();
         }
-        let s = std::sync::Arc::new(step(self.src, d));
+        let s = match self.reuse {
+            Some((other, changed)) => {
+                let o = other.step(d);
+                if o.configs.iter().any(|c| changed.contains(c)) {
+                    std::sync::Arc::new(step(self.src, d))
+                } else {
+                    o
+                }
+            }
+            None => std::sync::Arc::new(step(self.src, d)),
+        };
         self.steps
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(d.to_string(), s.clone());
         s
+    }
+
+    /// Whether the change `changed` (resolved through symlinks) reaches the
+    /// kustomization in `dir`: `self.closure(dir).reached_by(changed)`,
+    /// without building the closure (each step is checked as it is followed).
+    /// The path cap counts the paths of every step followed, so it is reached
+    /// no later than the closure's (fail closed).
+    pub fn reaches(&self, dir: &str, changed: &BTreeSet<String>) -> bool {
+        if changed.is_empty() {
+            return false;
+        }
+        let mut queue = vec![dir.to_string()];
+        let mut seen_phys = BTreeSet::new();
+        let mut kustomizations = BTreeSet::new();
+        let mut paths = 0usize;
+        while let Some(d) = queue.pop() {
+            if kustomizations.len() >= MAX_KUSTOMIZATIONS || paths >= MAX_PATHS {
+                return true;
+            }
+            let s = self.step(&d);
+            if s.trace.iter().any(|p| changed.contains(p)) {
+                return true;
+            }
+            paths += s.trace.len();
+            if !seen_phys.insert(s.phys.clone()) {
+                continue;
+            }
+            if s.reached_by(&d, changed) {
+                return true;
+            }
+            paths += s.paths.len();
+            kustomizations.insert(s.phys.clone());
+            kustomizations.insert(d);
+            queue.extend(s.children.iter().cloned());
+        }
+        false
     }
 
     /// The static closure of the kustomization in `dir`.
@@ -166,14 +277,14 @@ fn step(src: &dyn Source, d: &str) -> Step {
         return s;
     };
     add(&mut s, &file);
+    s.file = Some(file.clone());
     let Some(doc) = read_doc(src, &file) else {
         s.unknown = true;
         return s;
     };
-    let mut scratch = Closure::default();
+    s.component = doc.str_at(&["kind"]) == Some("Component");
     let mut refs = references(&doc, d);
-    refs.extend(plugin_config_refs(src, &doc, d, &mut scratch));
-    s.unknown |= scratch.unknown;
+    refs.extend(plugin_config_refs(src, &doc, d, &mut s));
     for r in refs {
         match r {
             Ref::Remote(x) => s.remote.push(x),
@@ -185,6 +296,7 @@ fn step(src: &dyn Source, d: &str) -> Step {
             Ref::File(p) => add(&mut s, &p),
             Ref::Any(p) => {
                 add(&mut s, &p);
+                s.refs.push(physical(src, &p));
                 match src.entry(&p).ok().flatten() {
                     Some(EntryKind::Dir) => s.children.push(p),
                     // Missing: creating it, as a file or as a kustomization, reaches.
@@ -202,7 +314,7 @@ fn step(src: &dyn Source, d: &str) -> Step {
 /// `path`, a generator's `files`/`envs`, a ReplacementTransformer's
 /// `replacements[].path`, … all relative to the kustomization directory. An
 /// unreadable or unparsable configuration file makes the closure unknown.
-fn plugin_config_refs(src: &dyn Source, doc: &Node, dir: &str, c: &mut Closure) -> Vec<Ref> {
+fn plugin_config_refs(src: &dyn Source, doc: &Node, dir: &str, c: &mut Step) -> Vec<Ref> {
     let mut configs: Vec<Node> = Vec::new();
     for section in PLUGIN_SECTIONS {
         for s in strings(doc.get(section)) {
@@ -213,6 +325,7 @@ fn plugin_config_refs(src: &dyn Source, doc: &Node, dir: &str, c: &mut Closure) 
                 if is_remote(s) || src.entry(&p).ok().flatten() != Some(EntryKind::File) {
                     continue; // remote, a directory (followed as a kustomization) or missing
                 }
+                c.configs.extend(src.trace(&p));
                 src.read(&p)
                     .ok()
                     .and_then(|b| decode(&b, &p).ok())

@@ -290,15 +290,11 @@ impl TransformerConfig {
             &mut self.images,
             &mut self.replicas,
         ] {
-            list.sort_by(|a, b| {
-                gvk_sort_key(&a.group, &a.version, &a.kind)
-                    .cmp(&gvk_sort_key(&b.group, &b.version, &b.kind))
-            });
+            // Each key computed once (it is a formatted string); stable.
+            list.sort_by_cached_key(|a| gvk_sort_key(&a.group, &a.version, &a.kind));
         }
-        self.name_reference.sort_by(|a, b| {
-            gvk_sort_key(&a.group, &a.version, &a.kind)
-                .cmp(&gvk_sort_key(&b.group, &b.version, &b.kind))
-        });
+        self.name_reference
+            .sort_by_cached_key(|a| gvk_sort_key(&a.group, &a.version, &a.kind));
     }
 }
 

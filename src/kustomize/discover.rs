@@ -7,7 +7,7 @@
 //! and the walk counts against a time budget (a deadline the caller may share
 //! across every walk of one run).
 
-use super::closure::{kustomization_file, physical, read_doc, references, Ref};
+use super::closure::{physical, Closures};
 use crate::error::{Error, ErrorKind, Result};
 use crate::source::{EntryKind, Source};
 use std::collections::{BTreeMap, BTreeSet};
@@ -104,60 +104,46 @@ pub fn discover(src: &dyn Source) -> Result<Discovery> {
 
 /// Find every kustomization under the root of `src` within `limits`.
 pub fn discover_with(src: &dyn Source, limits: &WalkLimits) -> Result<Discovery> {
-    use rayon::prelude::*;
-    let dirs = walk_dirs(src, limits)?;
-    // Each kustomization is read and parsed on its own: in parallel.
-    let found: BTreeMap<String, (String, KustInfo)> = dirs
-        .into_par_iter()
-        .filter_map(|(dir, phys)| {
-            let file = kustomization_file(src, &dir)?;
-            Some(info(src, dir, phys, file))
-        })
-        .collect();
-    let referenced: BTreeSet<&String> = found.values().flat_map(|(_, k)| k.refs.iter()).collect();
-    let entry: Vec<bool> = found
-        .values()
-        .map(|(phys, k)| !k.component && !referenced.contains(phys))
-        .collect();
-    let kustomizations = found
-        .into_iter()
-        .zip(entry)
-        .map(|((dir, (_, mut k)), e)| {
-            k.entry_point = e;
-            (dir, k)
-        })
-        .collect();
-    Ok(Discovery { kustomizations })
+    Closures::new(src).discover(limits)
 }
 
-/// The kustomization `file` of `dir` (physical path `phys`), read.
-fn info(src: &dyn Source, dir: String, phys: String, file: String) -> (String, (String, KustInfo)) {
-    // Unparsable files have no references (rendering reports their error).
-    let (component, refs) = match read_doc(src, &file) {
-        Some(doc) => (
-            doc.str_at(&["kind"]) == Some("Component"),
-            references(&doc, &dir)
-                .into_iter()
-                .filter_map(|r| match r {
-                    Ref::Any(p) => Some(physical(src, &p)),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        None => (false, vec![]),
-    };
-    (
-        dir,
-        (
-            phys,
-            KustInfo {
-                file,
-                component,
-                refs,
-                entry_point: false,
-            },
-        ),
-    )
+impl Closures<'_> {
+    /// Find every kustomization of the source within `limits`, computing the
+    /// closure step of each (so closures asked for later are not read again).
+    pub fn discover(&self, limits: &WalkLimits) -> Result<Discovery> {
+        use rayon::prelude::*;
+        let dirs = walk_dirs(self.source(), limits)?;
+        // Each kustomization is read and parsed on its own: in parallel.
+        let found: BTreeMap<String, (String, KustInfo)> = dirs
+            .into_par_iter()
+            .filter_map(|(dir, phys)| {
+                let s = self.step(&dir);
+                let info = KustInfo {
+                    file: s.file.clone()?,
+                    component: s.component,
+                    // Unparsable files have no references (rendering reports their error).
+                    refs: s.refs.clone(),
+                    entry_point: false,
+                };
+                Some((dir, (phys, info)))
+            })
+            .collect();
+        let referenced: BTreeSet<&String> =
+            found.values().flat_map(|(_, k)| k.refs.iter()).collect();
+        let entry: Vec<bool> = found
+            .values()
+            .map(|(phys, k)| !k.component && !referenced.contains(phys))
+            .collect();
+        let kustomizations = found
+            .into_iter()
+            .zip(entry)
+            .map(|((dir, (_, mut k)), e)| {
+                k.entry_point = e;
+                (dir, k)
+            })
+            .collect();
+        Ok(Discovery { kustomizations })
+    }
 }
 
 /// Every directory of the tree with its physical path, each physical

@@ -36,6 +36,14 @@ pub enum Mode {
     Auto,
 }
 
+/// Build the renderer's embedded tables now (the built-in field specs and
+/// the strategic-merge schema): a caller about to render calls it on a spare
+/// thread while it reads the repository, so the first render does not wait.
+pub fn warm() {
+    let _ = config::TransformerConfig::builtin();
+    patch::schema::warm();
+}
+
 /// Render `dir` with the chosen renderer. In `auto` mode a fallback is announced on stderr.
 /// The external renderer never receives a kustomization that references remote
 /// content, not even with `--fetch-remote` (fetched bases are rendered natively).

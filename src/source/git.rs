@@ -35,7 +35,10 @@ pub struct GitSource {
     repo: Mutex<Repository>,
     /// Directory path ("" is the root) -> entries by name.
     dirs: DirMap,
-    cache: RwLock<HashMap<Oid, Arc<[u8]>>>,
+    /// Blob contents by id; shared with the other revision's source when
+    /// opened with [`GitSource::sharing_blobs_with`] (a blob unchanged between
+    /// the revisions is inflated once).
+    cache: Arc<RwLock<HashMap<Oid, Arc<[u8]>>>>,
     max_file_bytes: u64,
 }
 
@@ -49,6 +52,10 @@ impl std::fmt::Debug for GitSource {
 }
 
 fn open_repo(repo: &Path) -> Result<Repository> {
+    // Objects are not re-hashed on every read (git itself does not: packs are
+    // verified when fetched); the hashing was a tenth of reading a revision.
+    static UNVERIFIED: std::sync::Once = std::sync::Once::new();
+    UNVERIFIED.call_once(|| git2::opts::strict_hash_verification(false));
     Repository::open(repo).map_err(|e| {
         Error::msg(format!(
             "cannot open git repository at '{}': {}",
@@ -101,7 +108,7 @@ impl GitSource {
             commit_oid,
             repo: Mutex::new(r),
             dirs,
-            cache: RwLock::new(HashMap::new()),
+            cache: Arc::default(),
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         })
     }
@@ -109,6 +116,14 @@ impl GitSource {
     /// Set the per-file size cap (default [`DEFAULT_MAX_FILE_BYTES`]).
     pub fn with_max_file_bytes(mut self, limit: u64) -> GitSource {
         self.max_file_bytes = limit;
+        self
+    }
+
+    /// Share `other`'s blob cache: the two revisions of one run read most
+    /// files at both sides, and equal ids are equal contents. The size cap is
+    /// checked on every read, so sharing never lets a larger blob through.
+    pub fn sharing_blobs_with(mut self, other: &GitSource) -> GitSource {
+        self.cache = other.cache.clone();
         self
     }
 
@@ -194,7 +209,23 @@ impl GitSource {
     }
 
     fn resolve(&self, p: &str) -> Result<Resolved> {
+        if let Some(k) = self.direct(p) {
+            return Ok(Resolved::Found(p.to_string(), k));
+        }
         resolve::resolve(p, |c| Ok(self.raw_kind(c)))
+    }
+
+    /// What `p` (normalised) is when it names an entry that is not a symlink:
+    /// its parent is then a key of the index, which holds only directories
+    /// reached without a symlink, so no component of `p` is a link and
+    /// resolution is the one lookup. `None`: walk it component by component.
+    fn direct(&self, p: &str) -> Option<Raw> {
+        match self.raw(p)? {
+            GEntry::File(_) => Some(Raw::File),
+            GEntry::Dir => Some(Raw::Dir),
+            GEntry::Submodule => Some(Raw::Submodule),
+            GEntry::Link(_) => None,
+        }
     }
 
     fn blob(&self, path: &str, oid: Oid) -> Result<Arc<[u8]>> {
@@ -204,6 +235,9 @@ impl GitSource {
             .unwrap_or_else(PoisonError::into_inner)
             .get(&oid)
         {
+            if d.len() as u64 > self.max_file_bytes {
+                return Err(resolve::too_large(path, d.len() as u64, self.max_file_bytes));
+            }
             return Ok(d.clone());
         }
         let data: Arc<[u8]> = {
@@ -359,6 +393,7 @@ impl Source for GitSource {
 
     fn trace(&self, path: &str) -> Vec<String> {
         match resolve::normalise(path) {
+            Ok(p) if self.direct(&p).is_some() => vec![p],
             Ok(p) => resolve::trace(&p, |c| Ok(self.raw_kind(c))),
             Err(_) => vec![path.to_string()],
         }

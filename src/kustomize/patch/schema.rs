@@ -71,6 +71,11 @@ pub struct SchemaTable {
 
 const DATA: &str = include_str!("../../../data/openapi-merge.json");
 
+/// Parse the built-in table now (see [`crate::kustomize::warm`]).
+pub fn warm() {
+    global();
+}
+
 fn global() -> &'static RwLock<Arc<SchemaTable>> {
     static TABLE: OnceLock<RwLock<Arc<SchemaTable>>> = OnceLock::new();
     TABLE.get_or_init(|| {

@@ -70,6 +70,12 @@ pub fn minor(version: &str) -> u32 {
         .unwrap_or(0)
 }
 
+/// Decompress and parse the data now (on a spare thread while the repository
+/// is read), so the first validation does not wait for it.
+pub fn warm() {
+    data();
+}
+
 /// The parsed data: `{"source", "versions": {v: {"kinds", "defs"}}, "pool"}`.
 fn data() -> &'static Value {
     static PARSED: OnceLock<Value> = OnceLock::new();
