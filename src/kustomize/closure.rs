@@ -771,4 +771,78 @@ mod tests {
         assert!(c.reached_by(&set(&["overlays/prod/base"])));
         assert!(!c.reached_by(&set(&["shared/other.yaml"])));
     }
+
+    /// `Closures::reaches` answers what building the closure and asking
+    /// `reached_by` answers, for every kustomization and every single-path
+    /// change of a tree with shared bases, a component, a plugin
+    /// configuration, a helm chart home, a missing reference and a cycle.
+    #[test]
+    fn reaches_agrees_with_the_closure() {
+        let d = tree(&[
+            (
+                "a/kustomization.yaml",
+                "resources: [../base, r.yaml]\ncomponents: [../comp]\n",
+            ),
+            (
+                "b/kustomization.yaml",
+                "resources: [../base, gone.yaml]\ntransformers: [t.yaml]\n",
+            ),
+            ("b/t.yaml", "kind: PatchTransformer\npath: p.yaml\n"),
+            ("h/kustomization.yaml", "helmCharts: [{name: c}]\n"),
+            ("h/charts/c/values.yaml", "x: 1\n"),
+            ("base/kustomization.yaml", "resources: [cm.yaml, ../loop]\n"),
+            ("loop/kustomization.yaml", "resources: [../base]\n"),
+            ("comp/kustomization.yaml", "kind: Component\n"),
+            ("a/r.yaml", ""),
+            ("base/cm.yaml", ""),
+        ]);
+        let src = FsSource::new(d.path()).unwrap();
+        let all = Closures::new(&src);
+        let dirs = ["a", "b", "h", "base", "loop", "comp", "nokust"];
+        let mut paths: Vec<String> = dirs.iter().flat_map(|d| closure(&src, d).paths).collect();
+        paths.extend(["h/charts/c/new.yaml", "a/kustomization.yml", "x/y.yaml"].map(String::from));
+        for dir in dirs {
+            let c = closure(&src, dir);
+            for p in &paths {
+                let changed = set(&[p]);
+                assert_eq!(
+                    all.reaches(dir, &changed),
+                    c.reached_by(&changed),
+                    "{dir} by {p}"
+                );
+            }
+            assert!(!all.reaches(dir, &BTreeSet::new()));
+        }
+    }
+
+    /// Steps taken from the other revision are re-read where a plugin
+    /// configuration they read changed; `reusable` refuses kustomization files.
+    #[test]
+    fn reused_steps_follow_changed_plugin_configurations() {
+        let kust = "resources: [../base]\ntransformers: [t.yaml]\n";
+        let before = tree(&[
+            ("o/kustomization.yaml", kust),
+            ("o/t.yaml", "kind: PatchTransformer\npath: p1.yaml\n"),
+            ("base/kustomization.yaml", "resources: [cm.yaml]\n"),
+        ]);
+        let after = tree(&[
+            ("o/kustomization.yaml", kust),
+            ("o/t.yaml", "kind: PatchTransformer\npath: p2.yaml\n"),
+            ("base/kustomization.yaml", "resources: [cm.yaml]\n"),
+        ]);
+        let (a, b) = (
+            FsSource::new(before.path()).unwrap(),
+            FsSource::new(after.path()).unwrap(),
+        );
+        let changed = set(&["o/t.yaml"]);
+        assert!(Closures::reusable(&a, &b, &changed));
+        assert!(!Closures::reusable(&a, &b, &set(&["o/kustomization.yaml"])));
+        assert!(!Closures::reusable(&a, &b, &set(&["o/new.yaml"])));
+        let ca = Closures::new(&a);
+        let cb = Closures::reusing(&b, &ca, &changed);
+        assert!(cb.reaches("o", &set(&["o/p2.yaml"])));
+        assert!(!ca.reaches("o", &set(&["o/p2.yaml"])));
+        // The base step is the other revision's own.
+        assert!(std::sync::Arc::ptr_eq(&ca.step("base"), &cb.step("base")));
+    }
 }

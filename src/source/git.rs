@@ -236,7 +236,11 @@ impl GitSource {
             .get(&oid)
         {
             if d.len() as u64 > self.max_file_bytes {
-                return Err(resolve::too_large(path, d.len() as u64, self.max_file_bytes));
+                return Err(resolve::too_large(
+                    path,
+                    d.len() as u64,
+                    self.max_file_bytes,
+                ));
             }
             return Ok(d.clone());
         }
