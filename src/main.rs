@@ -502,8 +502,15 @@ fn render_remotes(
 /// Write to stdout. A closed pipe (`manifest-gate render big | head -c1`) ends
 /// the program quietly with exit 0, as ripgrep does; other write errors are errors.
 fn emit(s: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+    emit_with(|out| out.write_all(s.as_bytes()))
+}
+
+/// Write to standard output with `write` (buffered), then flush: a closed
+/// pipe (`| head`) ends the process with success, any other failure is an
+/// I/O error.
+fn emit_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => {
@@ -607,18 +614,11 @@ fn cmd_shard(a: &CheckArgs, shard: manifest_gate::diff::shard::Shard) -> Result<
     opts.all = a.all;
     let base = judged_base(&root, &a.revs)?;
     let file = gate::shard(&root, &base, &a.revs.head, &opts, shard)?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = serde_json::to_writer(&mut out, &file)
-        .map_err(std::io::Error::from)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush());
-    match written {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        Err(e) => {
-            Err(Error::msg(format!("cannot write to standard output: {e}")).kind(ErrorKind::Io))
-        }
-    }
+    emit_with(|out| {
+        serde_json::to_writer(&mut *out, &file).map_err(std::io::Error::from)?;
+        out.write_all(b"\n")
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn cmd_check(a: CheckArgs, from_shards: Vec<PathBuf>) -> Result<ExitCode> {

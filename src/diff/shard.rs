@@ -26,7 +26,7 @@ use crate::yaml::wire::{self, Files, Tree};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 /// The shard file format's version.
 pub const FORMAT: u32 = 1;
@@ -445,14 +445,10 @@ impl Replay {
         if let Some(e) = self.failed.lock().ok().and_then(|f| f.clone()) {
             return Err(e);
         }
-        let left = self.entries.lock().map(|m| m.len()).unwrap_or(0);
-        if left > 0 {
-            let m = self.entries.lock().ok();
-            let (i, e) = m
-                .as_ref()
-                .and_then(|m| m.values().min_by(|a, b| a.1.dir.cmp(&b.1.dir)))
-                .map(|(i, e)| (*i, e.dir.clone()))
-                .unwrap_or_default();
+        let m = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let left = m.len();
+        if let Some((i, e)) = m.values().min_by(|a, b| a.1.dir.cmp(&b.1.dir)) {
+            let (i, e) = (*i, &e.dir);
             return Err(file_error(
                 &self.paths[i],
                 format!(

@@ -133,15 +133,13 @@ impl Serve<'_> {
 }
 
 /// What every shard of a run and its merge must agree on.
-fn run_key(s: &Sides, opts: &Options) -> Result<RunKey> {
+fn run_key(s: &Sides, loaded: &LoadedConfig, opts: &Options) -> RunKey {
     use sha2::{Digest, Sha256};
     let r = &opts.render;
-    let config = match &opts.config {
-        Some(p) => std::fs::read(p).map_err(|e| {
-            crate::error::Error::msg(format!("{}: {e}", p.display()))
-                .kind(crate::error::ErrorKind::Io)
-        })?,
-        None => Vec::new(),
+    // A `--config` file is part of the run; the base's own is fixed by the commit.
+    let config = match (loaded.from_disk, &loaded.text) {
+        (true, Some(t)) => t.as_bytes(),
+        _ => &[],
     };
     let what = format!(
         "{}|{:?}|{:?}|{}|{}|{}|{}|{:?}|{}|{}|{}",
@@ -159,12 +157,12 @@ fn run_key(s: &Sides, opts: &Options) -> Result<RunKey> {
     );
     let mut h = Sha256::new();
     h.update(what.as_bytes());
-    h.update(Sha256::digest(&config));
-    Ok(RunKey {
+    h.update(Sha256::digest(config));
+    RunKey {
         base_commit: s.base_rev.id.clone(),
         head_commit: s.head_rev.id.clone(),
         fingerprint: format!("{:x}", h.finalize()),
-    })
+    }
 }
 
 /// What the rules need rendered at base besides the overlays the change
@@ -436,7 +434,7 @@ pub fn shard(
     } else {
         run_diff(&p.s, &p.dopts, Serve::Record(&rec))?;
     }
-    Ok(rec.finish(run_key(&p.s, opts)?))
+    Ok(rec.finish(run_key(&p.s, &p.loaded, opts)))
 }
 
 /// `manifest-gate check`: judge the change from `base` to `head` (with
@@ -455,7 +453,10 @@ pub fn check(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<Chec
     let replay = if opts.from_shards.is_empty() {
         None
     } else {
-        Some(Replay::load(&opts.from_shards, &run_key(&s, opts)?)?)
+        Some(Replay::load(
+            &opts.from_shards,
+            &run_key(&s, &loaded, opts),
+        )?)
     };
     let serve = replay.as_ref().map_or(Serve::Render, Serve::Replay);
     let (mut report, mut sides) = if opts.all {
