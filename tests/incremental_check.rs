@@ -3,13 +3,14 @@
 //! compare them with; this must not change the verdict or the diff. Over a generated history of typical
 //! changes (one overlay, a base, a generator input, the shared Component, a
 //! retargeted overlay symlink, a change no overlay reads, a promotion done in
-//! order), every pair of commits gets the same exit code, verdict, findings
+//! order, a resource added to a base, an overlay added and removed), every pair of commits gets the same exit code, verdict, findings
 //! and diff from `check` as from `check --full` (every overlay at both sides),
 //! and from `check --shard I/N` for N = 1, 3, 7 combined by `merge-reports`.
 
 mod common;
 use common::TestRepo;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::process::Command;
 
 const SERVICES: [&str; 2] = ["api", "web"];
@@ -107,6 +108,20 @@ fn history() -> TestRepo {
         vec![("README.md".into(), "platform, v2\n".into())],
     );
     relink(&mut repo, "../staging/us");
+    // A base gains a resource (its kustomization file and a new file), an
+    // overlay is added, then removed: changes to what the kustomizations name.
+    let svc =
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n  - port: 80\n";
+    let kust = "resources:\n- deployment.yaml\n- service.yaml\nconfigMapGenerator:\n- name: api-config\n  files:\n  - app.properties\n";
+    commit(
+        &mut repo,
+        vec![
+            ("apps/api/base/service.yaml".into(), svc.into()),
+            ("apps/api/base/kustomization.yaml".into(), kust.into()),
+        ],
+    );
+    commit(&mut repo, vec![overlay("api", "dev", "ap", 1)]);
+    repo.commit(&[("apps/api/overlays/dev/ap/kustomization.yaml", None)]);
     repo
 }
 
@@ -159,6 +174,34 @@ fn check(repo: &TestRepo, base: &str, head: &str, full: bool) -> (i32, Value) {
     (o.status.code().unwrap_or(-1), v)
 }
 
+/// The overlays `manifest-gate overlays` lists at `rev` (discovery from
+/// scratch, without the other revision's closure steps that `check` reuses).
+fn listed(repo: &TestRepo, rev: &str) -> BTreeSet<String> {
+    let o = Command::new(env!("CARGO_BIN_EXE_manifest-gate"))
+        .args(["overlays", "--ref", rev, "--repo"])
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    text.lines()
+        .skip_while(|l| !l.starts_with("OVERLAY"))
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+/// The overlays of a `check` report except those with status `not`.
+fn reported(v: &Value, not: &str) -> BTreeSet<String> {
+    v.pointer("/diff/overlays")
+        .and_then(Value::as_array)
+        .unwrap()
+        .iter()
+        .filter(|o| o["status"] != not)
+        .map(|o| o["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[test]
 fn incremental_check_equals_full_over_a_history() {
     let repo = history();
@@ -172,6 +215,18 @@ fn incremental_check_equals_full_over_a_history() {
         let full = check(&repo, &c[a], &c[b], true);
         assert_eq!(inc.0, full.0, "exit code, commits {a} -> {b}");
         assert_eq!(inc.1, full.1, "verdict and diff, commits {a} -> {b}");
+        // The overlays both sides have are those a fresh discovery finds
+        // (head reuses base's closure steps where the change cannot alter them).
+        assert_eq!(
+            reported(&inc.1, "removed"),
+            listed(&repo, &c[b]),
+            "head, {a} -> {b}"
+        );
+        assert_eq!(
+            reported(&inc.1, "added"),
+            listed(&repo, &c[a]),
+            "base, {a} -> {b}"
+        );
         // Sharded (n = 1, 3, 7, then merge-reports): the same again.
         let native = ["--base-exact", "--renderer", "native"];
         assert_eq!(

@@ -157,7 +157,7 @@ fn tree() -> impl Strategy<Value = Node> {
                 0..6,
             )
             .prop_map(|kv| {
-                let mut m = Map::new();
+                let mut m = Map::default();
                 for (k, v) in kv {
                     m.insert(k, v);
                 }
@@ -233,7 +233,7 @@ fn line_separators_round_trip() {
         // space; we reproduce that (fixtures/render), so it does not round-trip.
         "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h i j k l m n o p q r s t u v w x y z\u{2028}b c",
     ] {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert(s.to_string(), node(Value::Str(s.to_string())));
         let doc = node(Value::Map(m));
         let out = emit_docs(&[&doc]);

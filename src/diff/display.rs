@@ -15,7 +15,7 @@ pub fn to_yaml(n: &Node) -> String {
 pub fn align(old: &Node, new: &Node) -> Node {
     let value = match (&old.value, &new.value) {
         (Value::Map(a), Value::Map(b)) => {
-            let mut m = crate::yaml::Map::new();
+            let mut m = crate::yaml::Map::default();
             for (k, nv) in b {
                 if let Some(ov) = a.get(k) {
                     m.insert(k.clone(), align(ov, nv));

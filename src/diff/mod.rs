@@ -159,12 +159,13 @@ pub fn diff_sources(
     // One time budget for every walk of the run.
     let walk = crate::kustomize::discover::WalkLimits::default();
     // Discovery computes each kustomization's closure step, kept for deciding
-    // reach; at head each step is taken from base when the change cannot
-    // alter it (only file contents changed, no kustomization file).
+    // reach; at head each step is taken from base unless the change can
+    // alter it.
+    let resolved = changed.map(|c| resolved_changes(base, head, c));
     let cb = Closures::new(base);
-    let ch = match changed {
-        Some(c) if Closures::reusable(base, head, c) => Closures::reusing(head, &cb, c),
-        _ => Closures::new(head),
+    let ch = match &resolved {
+        Some(c) => Closures::reusing(head, &cb, c),
+        None => Closures::new(head),
     };
     let base_overlays = cb.discover(&walk)?.overlays();
     let head_overlays = match changed {
@@ -177,9 +178,9 @@ pub fn diff_sources(
         .filter(|o| !excluded(o))
         .cloned()
         .collect();
-    let changed = changed.map(|c| resolved_changes(base, head, c));
+    let changed = resolved.as_ref();
     let head_set: BTreeSet<&String> = head_overlays.iter().collect();
-    let (base_r, unreached) = match (&opts.base_needs, changed.as_ref()) {
+    let (base_r, unreached) = match (&opts.base_needs, changed) {
         (Some(needs), Some(c)) if !opts.full => {
             let new_at_head: Vec<&String> = head_overlays
                 .iter()
@@ -206,7 +207,7 @@ pub fn diff_sources(
     let to_render: Vec<String> = head_overlays
         .iter()
         .filter(|o| !excluded(o) && !unreached.contains(*o))
-        .filter(|o| match (base_r.get(*o), changed.as_ref()) {
+        .filter(|o| match (base_r.get(*o), changed) {
             (Some(Err(_)), _) => false,
             (Some(Ok(_)), _) if opts.full => true,
             (Some(Ok(b)), Some(c)) => b.opaque || affected(&resolved_inputs(base, &b.inputs), c),
@@ -253,7 +254,7 @@ pub fn diff_sources(
         ) {
             (Err(e), _) => {
                 let h = in_head.then_some(head);
-                let reached = outcome::reaches(base, h, path, changed.as_ref());
+                let reached = outcome::reaches(base, h, path, changed);
                 od.status = OverlayStatus::Unrenderable;
                 od.unrenderable = Some(Unrenderable::from_error(&e, "base", reached));
                 out.push(od);

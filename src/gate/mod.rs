@@ -226,11 +226,18 @@ fn open_sides(repo: &Path, base: &str, head: &str, render: &RenderOptions) -> Re
     let base_rev = revision::resolve(&root, base, "base")?;
     let head_rev = revision::resolve(&root, head, "head")?;
     let max = render.limits.max_file_bytes as u64;
-    let base_src = GitSource::open_commit_id(&root, &base_rev.id)?.with_max_file_bytes(max);
-    let head_src = GitSource::open_commit_id(&root, &head_rev.id)?
-        .with_max_file_bytes(max)
-        .sharing_blobs_with(&base_src);
-    let changed = revision::changed_files(&root, &base_rev.id, &head_rev.id)?;
+    // Indexing a revision's tree is one thread's work (its own repository
+    // handle): the two revisions and the tree diff are read side by side.
+    let open = |id: &str| GitSource::open_commit_id(&root, id).map(|g| g.with_max_file_bytes(max));
+    let (base_src, (head_src, changed)) = std::thread::scope(|sc| {
+        let head = sc.spawn(|| open(&head_rev.id));
+        let changed = sc.spawn(|| revision::changed_files(&root, &base_rev.id, &head_rev.id));
+        let base = open(&base_rev.id);
+        (base, (joined(head), joined(changed)))
+    });
+    let base_src = base_src?;
+    let head_src = head_src?.sharing_blobs_with(&base_src);
+    let changed = changed?;
     Ok(Sides {
         root,
         base_rev,
@@ -239,6 +246,11 @@ fn open_sides(repo: &Path, base: &str, head: &str, render: &RenderOptions) -> Re
         head: head_src,
         changed,
     })
+}
+
+/// The result of a scoped thread (its panic, re-raised).
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
 /// Render and diff both sides. The changed paths are known even with `full`:

@@ -95,6 +95,16 @@ pub(crate) struct Step {
 }
 
 impl Step {
+    /// Whether the change `changed` (resolved at both revisions) can make
+    /// this step different at the other revision ([`Closures::reusing`]).
+    fn altered_by(&self, d: &str, changed: &BTreeSet<String>) -> bool {
+        self.trace
+            .iter()
+            .chain(&self.configs)
+            .any(|p| changed.contains(p))
+            || self.reached_by(d, changed)
+    }
+
     /// Whether a change to `changed` reaches what this step names besides
     /// its own trace (the checks of [`Closure::reached_by`], for one step).
     fn reached_by(&self, d: &str, changed: &BTreeSet<String>) -> bool {
@@ -114,8 +124,7 @@ pub struct Closures<'a> {
     src: &'a dyn Source,
     steps: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<Step>>>,
     /// The other revision's closures and the paths changed between the two,
-    /// when the change only modifies the contents of files that stay regular
-    /// files and are not kustomization files ([`Closures::reusing`]).
+    /// resolved at both ([`Closures::reusing`]).
     reuse: Option<(&'a Closures<'a>, &'a BTreeSet<String>)>,
 }
 
@@ -130,12 +139,17 @@ impl<'a> Closures<'a> {
     }
 
     /// An empty cache over `src` that takes each step from `other` (the
-    /// other revision) unless one of the plugin configurations it read is in
-    /// `changed`. Only sound when every path of `changed` is a regular file
-    /// (not a symlink) at both revisions and none is a kustomization file:
-    /// then every listing, entry kind, symlink and kustomization file is the
-    /// same at both, and a step depends on nothing else. The caller checks
-    /// that ([`Closures::reusable`]).
+    /// other revision) unless the change `changed` (every changed path,
+    /// resolved through symlinks at both revisions, as for
+    /// [`Closures::reaches`]) can alter it: its directory's trace, a path it
+    /// names or a plugin configuration it read changed, something changed
+    /// under a tree it reads, or a kustomization file appeared or vanished
+    /// in its directory. A step is a function of exactly those (the listing
+    /// of its directory for kustomization file names, the kinds of the paths
+    /// it names, the contents of its kustomization file and plugin
+    /// configurations, the links along each path), so the reused step is the
+    /// one reading `src` would give; this is the same reasoning that lets a
+    /// change not reaching an overlay leave its render alone.
     pub fn reusing(
         src: &'a dyn Source,
         other: &'a Closures<'a>,
@@ -145,18 +159,6 @@ impl<'a> Closures<'a> {
             reuse: Some((other, changed)),
             ..Closures::new(src)
         }
-    }
-
-    /// Whether [`Closures::reusing`] is sound between `a` and `b` for the raw
-    /// changed paths `changed` (as git reports them): each is a regular,
-    /// non-link file at both revisions, and none is a kustomization file.
-    pub fn reusable(a: &dyn Source, b: &dyn Source, changed: &BTreeSet<String>) -> bool {
-        changed.iter().all(|p| {
-            !FILE_NAMES.contains(&file_name(p))
-                && [a, b].iter().all(|s| {
-                    s.entry(p).ok().flatten() == Some(EntryKind::File) && s.trace(p) == [p.as_str()]
-                })
-        })
     }
 
     /// The source the closures are of.
@@ -177,7 +179,7 @@ impl<'a> Closures<'a> {
         let s = match self.reuse {
             Some((other, changed)) => {
                 let o = other.step(d);
-                if o.configs.iter().any(|c| changed.contains(c)) {
+                if o.altered_by(d, changed) {
                     std::sync::Arc::new(step(self.src, d))
                 } else {
                     o
@@ -815,34 +817,67 @@ mod tests {
         }
     }
 
-    /// Steps taken from the other revision are re-read where a plugin
-    /// configuration they read changed; `reusable` refuses kustomization files.
+    /// Steps taken from the other revision are re-read where the change can
+    /// alter them (a plugin configuration they read, their kustomization
+    /// file, a path they name appearing) and shared otherwise; each step of
+    /// the reusing cache equals a fresh read of its own revision.
     #[test]
-    fn reused_steps_follow_changed_plugin_configurations() {
+    fn reused_steps_are_re_read_where_the_change_alters_them() {
         let kust = "resources: [../base]\ntransformers: [t.yaml]\n";
         let before = tree(&[
             ("o/kustomization.yaml", kust),
             ("o/t.yaml", "kind: PatchTransformer\npath: p1.yaml\n"),
-            ("base/kustomization.yaml", "resources: [cm.yaml]\n"),
+            ("base/kustomization.yaml", "resources: [cm.yaml, extra]\n"),
+            ("other/kustomization.yaml", "resources: [../base]\n"),
         ]);
         let after = tree(&[
-            ("o/kustomization.yaml", kust),
+            (
+                "o/kustomization.yaml",
+                "resources: [../base, new.yaml]\ntransformers: [t.yaml]\n",
+            ),
             ("o/t.yaml", "kind: PatchTransformer\npath: p2.yaml\n"),
-            ("base/kustomization.yaml", "resources: [cm.yaml]\n"),
+            ("base/kustomization.yaml", "resources: [cm.yaml, extra]\n"),
+            ("base/extra/kustomization.yaml", "resources: [x.yaml]\n"),
+            ("other/kustomization.yaml", "resources: [../base]\n"),
         ]);
         let (a, b) = (
             FsSource::new(before.path()).unwrap(),
             FsSource::new(after.path()).unwrap(),
         );
-        let changed = set(&["o/t.yaml"]);
-        assert!(Closures::reusable(&a, &b, &changed));
-        assert!(!Closures::reusable(&a, &b, &set(&["o/kustomization.yaml"])));
-        assert!(!Closures::reusable(&a, &b, &set(&["o/new.yaml"])));
+        let changed = set(&[
+            "o/t.yaml",
+            "o/kustomization.yaml",
+            "base/extra/kustomization.yaml",
+        ]);
         let ca = Closures::new(&a);
         let cb = Closures::reusing(&b, &ca, &changed);
+        let fresh = Closures::new(&b);
+        for d in ["o", "base", "base/extra", "other", "missing"] {
+            let (reused, read) = (cb.step(d), fresh.step(d));
+            assert_eq!(
+                (
+                    &reused.paths,
+                    &reused.children,
+                    &reused.refs,
+                    &reused.trees,
+                    &reused.configs
+                ),
+                (
+                    &read.paths,
+                    &read.children,
+                    &read.refs,
+                    &read.trees,
+                    &read.configs
+                ),
+                "{d}"
+            );
+        }
         assert!(cb.reaches("o", &set(&["o/p2.yaml"])));
         assert!(!ca.reaches("o", &set(&["o/p2.yaml"])));
-        // The base step is the other revision's own.
-        assert!(std::sync::Arc::ptr_eq(&ca.step("base"), &cb.step("base")));
+        assert!(cb.reaches("other", &set(&["base/extra/x.yaml"])));
+        // Unaltered steps are the other revision's own.
+        assert!(std::sync::Arc::ptr_eq(&ca.step("other"), &cb.step("other")));
+        // base names `extra`, which became a kustomization: re-read.
+        assert!(!std::sync::Arc::ptr_eq(&ca.step("base"), &cb.step("base")));
     }
 }

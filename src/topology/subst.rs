@@ -158,7 +158,7 @@ fn subst_node(
             }
         }
         Value::Map(m) => {
-            let mut out = Map::new();
+            let mut out = Map::default();
             for (k, mut v) in std::mem::take(m) {
                 subst_node(&mut v, vars, mask, depth + 1)?;
                 out.insert(substitute(&k, vars, mask)?, v);

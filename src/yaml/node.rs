@@ -50,7 +50,10 @@ impl fmt::Display for Pos {
 
 /// An ordered mapping with string keys (Kubernetes objects only have string keys;
 /// non-string YAML keys are converted to their canonical string form, as JSON does).
-pub type Map = IndexMap<String, Node>;
+/// Mapping keys are hashed with foldhash (randomly seeded per map: keys are
+/// attacker data), several times faster than SipHash on the short keys of
+/// manifests; order is insertion order either way.
+pub type Map = IndexMap<String, Node, foldhash::fast::RandomState>;
 
 /// A YAML value.
 #[derive(Clone, Debug)]
@@ -128,7 +131,7 @@ impl Node {
     }
     /// An empty mapping node.
     pub fn map(pos: Pos) -> Node {
-        Node::new(Value::Map(Map::new()), pos)
+        Node::new(Value::Map(Map::default()), pos)
     }
     /// An empty sequence node.
     pub fn seq(pos: Pos) -> Node {
@@ -234,7 +237,7 @@ impl Node {
     /// Returns false when the node is neither a mapping nor null.
     pub fn set(&mut self, key: &str, value: Node) -> bool {
         if self.is_null() {
-            self.value = Value::Map(Map::new());
+            self.value = Value::Map(Map::default());
         }
         match self.as_map_mut() {
             Some(m) => {
@@ -248,7 +251,7 @@ impl Node {
     /// Returns None when the existing value is not a mapping.
     pub fn ensure_map(&mut self, key: &str, pos: &Pos) -> Option<&mut Node> {
         if self.is_null() {
-            self.value = Value::Map(Map::new());
+            self.value = Value::Map(Map::default());
         }
         let m = self.as_map_mut()?;
         let entry = m

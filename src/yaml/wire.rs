@@ -284,7 +284,12 @@ pub fn decode(t: &Tree, files: &Files) -> Result<Node, String> {
                         keys.push(cur.string()?);
                     }
                     keys.reverse();
-                    Open::Map(node, Map::with_capacity(n as usize), keys, n)
+                    Open::Map(
+                        node,
+                        Map::with_capacity_and_hasher(n as usize, Default::default()),
+                        keys,
+                        n,
+                    )
                 };
                 stack.push(open);
                 // An empty collection is complete at once.

@@ -16,7 +16,7 @@ pub(super) fn same_id(a: &ResId, b: &ResId) -> bool {
 
 /// A string map section of an object, values as strings, keeping positions.
 pub(super) fn string_map(node: &Node, path: &[&str]) -> Map {
-    let mut out = Map::new();
+    let mut out = Map::default();
     if let Some(m) = node.get_path(path).and_then(|n| n.as_map()) {
         for (k, v) in m {
             let s = v.scalar_string().unwrap_or_default();

@@ -156,8 +156,8 @@ struct Opts {
 
 fn merge_options(local: Option<&Node>, global: Option<&Node>) -> Opts {
     let mut o = Opts {
-        labels: Map::new(),
-        annotations: Map::new(),
+        labels: Map::default(),
+        annotations: Map::default(),
         disable_hash: false,
         immutable: None,
     };
@@ -252,8 +252,8 @@ fn generate(
     pairs.sort_by(|a, b| a.key.cmp(&b.key));
     match kind {
         GenKind::ConfigMap => {
-            let mut data = Map::new();
-            let mut binary = Map::new();
+            let mut data = Map::default();
+            let mut binary = Map::default();
             for p in pairs {
                 match String::from_utf8(p.value) {
                     Ok(s) => {
@@ -278,7 +278,7 @@ fn generate(
                 None => Node::str("Opaque", epos.clone()),
             };
             node.set("type", ty_node);
-            let mut data = Map::new();
+            let mut data = Map::default();
             for p in pairs {
                 data.insert(p.key, Node::str(encode_base64(&p.value), p.pos));
             }

@@ -234,7 +234,7 @@ impl<'a> Merger<'a> {
         let mut out: Vec<Node> = Vec::new();
         if replace {
             // The patch's keyed elements only; a repeated key keeps its first place, last value.
-            let mut by_key: Map = Map::new();
+            let mut by_key: Map = Map::default();
             for p in ps {
                 let Some(k) = (if p.is_map() { key_of(p, key) } else { None }) else {
                     continue;

@@ -278,7 +278,7 @@ fn cyclic_key_order_is_independent_of_source_order() {
     let keys = ["v1beta1", "v2alpha1", "v10", "v1", "0a", "1a", "01"];
     let mut outs = Vec::new();
     for rot in 0..keys.len() {
-        let mut m = crate::yaml::Map::new();
+        let mut m = crate::yaml::Map::default();
         for i in 0..keys.len() {
             m.insert(keys[(i + rot) % keys.len()].to_string(), Node::null());
         }

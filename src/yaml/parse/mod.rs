@@ -436,7 +436,6 @@ enum Frame {
         anchor: usize,
         key: Option<(String, Pos)>,
         merges: Vec<Node>,
-        explicit: Vec<String>,
     },
 }
 
@@ -584,7 +583,6 @@ impl Builder {
                     anchor,
                     key: None,
                     merges: Vec::new(),
-                    explicit: Vec::new(),
                 });
             }
             Event::SequenceEnd => {
@@ -597,11 +595,10 @@ impl Builder {
                     mut node,
                     anchor,
                     merges,
-                    explicit,
                     ..
                 }) = self.stack.pop()
                 {
-                    self.apply_merges(&mut node, merges, &explicit)?;
+                    self.apply_merges(&mut node, merges)?;
                     self.push_value(node, anchor, false)?;
                 }
             }
@@ -622,12 +619,7 @@ impl Builder {
         Ok(())
     }
 
-    fn apply_merges(
-        &mut self,
-        node: &mut Node,
-        merges: Vec<Node>,
-        explicit: &[String],
-    ) -> Result<()> {
+    fn apply_merges(&mut self, node: &mut Node, merges: Vec<Node>) -> Result<()> {
         if merges.is_empty() {
             return Ok(());
         }
@@ -652,7 +644,9 @@ impl Builder {
                     ));
                 };
                 for (k, v) in sm {
-                    if !explicit.contains(&k) && !m.contains_key(&k) {
+                    // `m` holds the explicit keys and those of earlier
+                    // sources (merges are applied at the end): both win.
+                    if !m.contains_key(&k) {
                         m.insert(k, v);
                     }
                 }
@@ -681,7 +675,6 @@ impl Builder {
                 node: map,
                 key,
                 merges,
-                explicit,
                 ..
             }) => match key.take() {
                 None => {
@@ -701,14 +694,22 @@ impl Builder {
                         return Ok(());
                     }
                     let m = map.as_map_mut().expect("map frame");
-                    if m.contains_key(&k) && self.opts.dup_keys == DupKeys::Error {
-                        return Err(Error::at(
-                            &kpos,
-                            format!("mapping key \"{k}\" already defined"),
-                        ));
+                    match m.entry(k) {
+                        indexmap::map::Entry::Occupied(o)
+                            if self.opts.dup_keys == DupKeys::Error =>
+                        {
+                            return Err(Error::at(
+                                &kpos,
+                                format!("mapping key \"{}\" already defined", o.key()),
+                            ));
+                        }
+                        indexmap::map::Entry::Occupied(mut o) => {
+                            o.insert(node);
+                        }
+                        indexmap::map::Entry::Vacant(v) => {
+                            v.insert(node);
+                        }
                     }
-                    explicit.push(k.clone());
-                    m.insert(k, node);
                 }
             },
         }
