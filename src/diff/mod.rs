@@ -28,6 +28,7 @@ pub use path::{FieldPath, Step};
 
 use crate::error::Result;
 use crate::kustomize::closure::Closures;
+use crate::kustomize::discover::Dirs;
 use crate::kustomize::kustomization::FILE_NAMES;
 use crate::kustomize::{Mode, RenderOptions, Rendered};
 use crate::progress::Progress;
@@ -167,9 +168,12 @@ pub fn diff_sources(
         Some(c) => Closures::reusing(head, &cb, c),
         None => Closures::new(head),
     };
-    let base_overlays = cb.discover(&walk)?.overlays();
+    // The head walk is base's when only file contents changed.
+    let dirs = Dirs::walk(base, &walk)?;
+    let base_overlays = cb.discover_in(&dirs).overlays();
     let head_overlays = match changed {
         Some(c) if c.is_empty() => base_overlays.clone(),
+        Some(c) if Dirs::same_at(base, head, c) => ch.discover_in(&dirs).overlays(),
         _ => ch.discover(&walk)?.overlays(),
     };
     let excluded = |o: &String| outcome::is_excluded(opts.exclude.as_ref(), o);
@@ -182,9 +186,10 @@ pub fn diff_sources(
     let head_set: BTreeSet<&String> = head_overlays.iter().collect();
     let (base_r, unreached) = match (&opts.base_needs, changed) {
         (Some(needs), Some(c)) if !opts.full => {
+            let at_base: BTreeSet<&String> = base_overlays.iter().collect();
             let new_at_head: Vec<&String> = head_overlays
                 .iter()
-                .filter(|o| !excluded(o) && !base_overlays.contains(o))
+                .filter(|o| !excluded(o) && !at_base.contains(o))
                 .collect();
             let reach = Reach {
                 base: &cb,

@@ -385,6 +385,7 @@ pub fn diff_revisions(
 /// environments the configuration assigns.
 pub fn diff(repo: &Path, base: &str, head: &str, opts: &Options) -> Result<DiffReport> {
     let (tm, mut t) = (opts.timings.as_ref(), std::time::Instant::now());
+    std::thread::spawn(crate::kustomize::warm); // `diff` validates no schema
     let s = open_sides(repo, base, head, &opts.render)?;
     let loaded = load_config(&s.base, base, opts.config.as_deref())?;
     lap(tm, "resolve and configuration", &mut t);
@@ -439,6 +440,7 @@ pub fn shard(
     opts: &Options,
     shard: Shard,
 ) -> Result<ShardFile> {
+    std::thread::spawn(crate::kustomize::warm); // a shard renders, the merge validates
     let p = prepare(repo, base, head, opts)?;
     let rec = Recorder::new(shard);
     if opts.all {

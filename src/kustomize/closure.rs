@@ -402,64 +402,16 @@ pub(crate) fn kustomization_file(src: &dyn Source, dir: &str) -> Option<String> 
 }
 
 /// The first document of a kustomization file, parsed without validation;
-/// `None` when it cannot be read or parsed.
-pub(crate) fn read_doc(src: &dyn Source, file: &str) -> Option<std::sync::Arc<Node>> {
-    let id = src.content_id(file);
-    if let Some(id) = id {
-        if let Some(d) = DOCS.get(&(id, file.to_string())) {
-            return d;
-        }
-    }
-    let parse = || -> Option<std::sync::Arc<Node>> {
-        let bytes = src.read(file).ok()?;
-        let text = decode(&bytes, file).ok()?;
-        let doc = parse_stream(&text, file, &ParseOptions::kustomization())
-            .ok()?
-            .into_iter()
-            .next()?;
-        Some(std::sync::Arc::new(doc))
-    };
-    let doc = parse();
-    if let Some(id) = id {
-        DOCS.put((id, file.to_string()), doc.clone());
-    }
-    doc
-}
-
-/// Kustomization documents parsed by [`read_doc`], by (blob id, path): a file
-/// unchanged between the revisions, read by discovery and by every closure, is
-/// parsed once per run. Bounded: past [`DocCache::MAX`] entries it is cleared.
-static DOCS: DocCache = DocCache(std::sync::Mutex::new(None));
-
-/// The map behind [`DOCS`].
-struct DocCache(std::sync::Mutex<Option<DocMap>>);
-
-/// (blob id, path) → the parsed first document, `None` when unparsable.
-type DocMap = std::collections::HashMap<([u8; 20], String), Option<std::sync::Arc<Node>>>;
-
-impl DocCache {
-    /// Most documents kept.
-    const MAX: usize = 100_000;
-
-    fn get(&self, k: &([u8; 20], String)) -> Option<Option<std::sync::Arc<Node>>> {
-        let g = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        g.as_ref().and_then(|m| m.get(k).cloned())
-    }
-
-    fn put(&self, k: ([u8; 20], String), v: Option<std::sync::Arc<Node>>) {
-        let mut g = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let m = g.get_or_insert_with(Default::default);
-        if m.len() >= Self::MAX {
-            m.clear();
-        }
-        m.insert(k, v);
-    }
+/// `None` when it cannot be read or parsed. Not kept: a step is computed
+/// once per directory and revision (and the other revision reuses it), so a
+/// cache of the documents would only hold memory (and cost page faults).
+pub(crate) fn read_doc(src: &dyn Source, file: &str) -> Option<Node> {
+    let bytes = src.read(file).ok()?;
+    let text = decode(&bytes, file).ok()?;
+    parse_stream(&text, file, &ParseOptions::kustomization())
+        .ok()?
+        .into_iter()
+        .next()
 }
 
 /// One path a kustomization names.

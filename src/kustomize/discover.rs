@@ -111,11 +111,18 @@ impl Closures<'_> {
     /// Find every kustomization of the source within `limits`, computing the
     /// closure step of each (so closures asked for later are not read again).
     pub fn discover(&self, limits: &WalkLimits) -> Result<Discovery> {
+        Ok(self.discover_in(&Dirs::walk(self.source(), limits)?))
+    }
+
+    /// [`Closures::discover`] over the directories `dirs` of this source's
+    /// tree (walked at this revision, or at another one with the same
+    /// directories: [`Dirs::same_at`]).
+    pub fn discover_in(&self, dirs: &Dirs) -> Discovery {
         use rayon::prelude::*;
-        let dirs = walk_dirs(self.source(), limits)?;
         // Each kustomization is read and parsed on its own: in parallel.
         let found: BTreeMap<String, (String, KustInfo)> = dirs
-            .into_par_iter()
+            .0
+            .par_iter()
             .filter_map(|(dir, phys)| {
                 let s = self.step(&dir);
                 let info = KustInfo {
@@ -125,7 +132,7 @@ impl Closures<'_> {
                     refs: s.refs.clone(),
                     entry_point: false,
                 };
-                Some((dir, (phys, info)))
+                Some((dir.clone(), (phys.clone(), info)))
             })
             .collect();
         let referenced: BTreeSet<&String> =
@@ -142,7 +149,33 @@ impl Closures<'_> {
                 (dir, k)
             })
             .collect();
-        Ok(Discovery { kustomizations })
+        Discovery { kustomizations }
+    }
+}
+
+/// Every directory of a tree with its physical path, each physical directory
+/// once (under a symlink-free path when there is one), sorted: what discovery
+/// walks.
+#[derive(Clone, Debug)]
+pub struct Dirs(Vec<(String, String)>);
+
+impl Dirs {
+    /// Walk the tree of `src` within `limits`.
+    pub fn walk(src: &dyn Source, limits: &WalkLimits) -> Result<Dirs> {
+        walk_dirs(src, limits).map(Dirs)
+    }
+
+    /// These directories (walked at `a`) are `b`'s too when every path of
+    /// `changed` (the raw paths changed between the two, as git reports
+    /// them) is a regular file, not a symlink, at both: then every listing
+    /// has the same names and kinds and every link the same target, and
+    /// the walk would find the same directories.
+    pub fn same_at(a: &dyn Source, b: &dyn Source, changed: &BTreeSet<String>) -> bool {
+        changed.iter().all(|p| {
+            [a, b].iter().all(|s| {
+                s.entry(p).ok().flatten() == Some(EntryKind::File) && s.trace(p) == [p.as_str()]
+            })
+        })
     }
 }
 

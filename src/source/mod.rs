@@ -13,6 +13,7 @@ mod git;
 pub mod merge_base;
 mod resolve;
 pub mod revision;
+mod treediff;
 
 pub use fs::FsSource;
 pub use git::GitSource;

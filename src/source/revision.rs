@@ -146,7 +146,19 @@ pub fn changed_files(root: &Path, base: &str, head: &str) -> Result<Vec<ChangedF
         r.find_commit(oid).and_then(|c| c.tree()).map_err(git)
     };
     let (a, b) = (tree(base)?, tree(head)?);
-    let d = r.diff_tree_to_tree(Some(&a), Some(&b), None).map_err(git)?;
+    super::treediff::changed(&r, &a, &b)
+}
+
+/// [`changed_files`] as libgit2's tree-to-tree diff finds them: the oracle
+/// [`super::treediff`] is tested against.
+#[cfg(test)]
+pub(crate) fn changed_by_libgit2(
+    r: &Repository,
+    a: &git2::Tree<'_>,
+    b: &git2::Tree<'_>,
+) -> Result<Vec<ChangedFile>> {
+    let git = |e: git2::Error| Error::msg(e.message().to_string()).kind(ErrorKind::Git);
+    let d = r.diff_tree_to_tree(Some(a), Some(b), None).map_err(git)?;
     let mut out = Vec::new();
     for delta in d.deltas() {
         let (old, new) = (delta.old_file(), delta.new_file());
