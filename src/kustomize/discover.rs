@@ -124,7 +124,7 @@ impl Closures<'_> {
             .0
             .par_iter()
             .filter_map(|(dir, phys)| {
-                let s = self.step(&dir);
+                let s = self.step(dir);
                 let info = KustInfo {
                     file: s.file.clone()?,
                     component: s.component,
