@@ -166,13 +166,9 @@ pub(crate) fn changed_by_libgit2(
         let at_head = !new.id().is_zero();
         let path = if at_head { new.path() } else { old.path() };
         let Some(path) = path else { continue };
-        let path = path.to_str().ok_or_else(|| {
-            Error::msg(format!(
-                "a changed path is not UTF-8: {}",
-                path.to_string_lossy().escape_debug()
-            ))
-            .kind(ErrorKind::Git)
-        })?;
+        let path = path
+            .to_str()
+            .ok_or_else(|| super::treediff::not_utf8(&path.to_string_lossy()))?;
         out.push(ChangedFile {
             path: path.to_string(),
             at_base,

@@ -137,14 +137,17 @@ pub(crate) fn changed(r: &Repository, a: &Tree<'_>, b: &Tree<'_>) -> Result<Vec<
     Ok(out)
 }
 
+/// The error for a changed path that is not UTF-8 (`lossy`: as shown).
+pub(crate) fn not_utf8(lossy: &str) -> Error {
+    Error::msg(format!(
+        "a changed path is not UTF-8: {}",
+        lossy.escape_debug()
+    ))
+    .kind(ErrorKind::Git)
+}
+
 fn emit(out: &mut Vec<ChangedFile>, path: &[u8], at_base: bool, at_head: bool) -> Result<()> {
-    let path = std::str::from_utf8(path).map_err(|_| {
-        Error::msg(format!(
-            "a changed path is not UTF-8: {}",
-            String::from_utf8_lossy(path).escape_debug()
-        ))
-        .kind(ErrorKind::Git)
-    })?;
+    let path = std::str::from_utf8(path).map_err(|_| not_utf8(&String::from_utf8_lossy(path)))?;
     out.push(ChangedFile {
         path: path.to_string(),
         at_base,
