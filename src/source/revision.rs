@@ -140,7 +140,7 @@ pub struct ChangedFile {
 /// Every path that differs between commits `base` and `head` (full ids), sorted.
 pub fn changed_files(root: &Path, base: &str, head: &str) -> Result<Vec<ChangedFile>> {
     let r = open(root)?;
-    let git = |e: git2::Error| Error::msg(e.message().to_string()).kind(ErrorKind::Git);
+    let git = super::treediff::git;
     let tree = |id: &str| -> Result<git2::Tree<'_>> {
         let oid = resolve_in(&r, root, id, "")?;
         r.find_commit(oid).and_then(|c| c.tree()).map_err(git)
@@ -157,7 +157,7 @@ pub(crate) fn changed_by_libgit2(
     a: &git2::Tree<'_>,
     b: &git2::Tree<'_>,
 ) -> Result<Vec<ChangedFile>> {
-    let git = |e: git2::Error| Error::msg(e.message().to_string()).kind(ErrorKind::Git);
+    let git = super::treediff::git;
     let d = r.diff_tree_to_tree(Some(a), Some(b), None).map_err(git)?;
     let mut out = Vec::new();
     for delta in d.deltas() {

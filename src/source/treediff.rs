@@ -55,7 +55,8 @@ fn entries(r: &Repository, id: Oid) -> Result<BTreeMap<Vec<u8>, Item>> {
         .collect())
 }
 
-fn git(e: git2::Error) -> Error {
+/// A libgit2 failure as the run's error (the message as libgit2 gives it).
+pub(crate) fn git(e: git2::Error) -> Error {
     Error::msg(e.message().to_string()).kind(ErrorKind::Git)
 }
 

@@ -646,9 +646,7 @@ impl Builder {
                 for (k, v) in sm {
                     // `m` holds the explicit keys and those of earlier
                     // sources (merges are applied at the end): both win.
-                    if !m.contains_key(&k) {
-                        m.insert(k, v);
-                    }
+                    m.entry(k).or_insert(v);
                 }
             }
         }
